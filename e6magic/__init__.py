@@ -1,0 +1,16 @@
+"""e6magic: %%e6sql magics, live widgets and a fast client for the e6data SQL engine."""
+from __future__ import annotations
+
+__version__ = "0.1.0"
+
+
+def load_ipython_extension(ip):  # noqa: ANN001 - IPython's hook signature
+    from e6magic.magic import load_ipython_extension as _load
+
+    _load(ip)
+
+
+def unload_ipython_extension(ip):  # noqa: ANN001
+    from e6magic.magic import unload_ipython_extension as _unload
+
+    _unload(ip)
