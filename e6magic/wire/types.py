@@ -1,0 +1,155 @@
+"""Vector types of the e6data result wire and their mapping to and from Arrow types."""
+from __future__ import annotations
+
+import enum
+import re
+import zoneinfo
+
+import pyarrow as pa
+
+
+class VectorType(enum.IntEnum):
+    """`e6x_vector.thrift` VectorType (wire §1.6); travels as an i32."""
+
+    BINARY = 0
+    BOOLEAN = 1
+    DOUBLE = 2
+    FLOAT = 3
+    INT96 = 4
+    INTEGER = 5
+    LONG = 6
+    STRING = 7
+    DATE = 8
+    DATETIME = 9
+    TIMESTAMP = 10
+    STRUCT = 11
+    MAP = 12
+    ARRAY = 13
+    NULL = 14
+    TIMESTAMP_TZ = 15
+    DECIMAL128 = 16
+    INTERVAL_DAY_SECOND = 17
+
+
+TEXT_TYPES = frozenset(
+    {VectorType.STRING, VectorType.BINARY, VectorType.ARRAY, VectorType.MAP, VectorType.STRUCT}
+)
+# INT96 and TIMESTAMP crash or are rejected by the official connector (wire §3.3): never emitted.
+UNSUPPORTED_TYPES = frozenset({VectorType.INT96, VectorType.TIMESTAMP})
+
+DECIMAL_PRECISION = 38
+
+_FIXED_ARROW_TYPES: dict[VectorType, pa.DataType] = {
+    VectorType.LONG: pa.int64(),
+    VectorType.INTEGER: pa.int32(),
+    VectorType.DOUBLE: pa.float64(),
+    VectorType.FLOAT: pa.float32(),
+    VectorType.BOOLEAN: pa.bool_(),
+    VectorType.DATE: pa.date32(),
+    VectorType.DATETIME: pa.timestamp("us"),
+    VectorType.NULL: pa.null(),
+    VectorType.INTERVAL_DAY_SECOND: pa.duration("us"),
+}
+
+# Metadata type names the engine or older tools may send (wire §3.1), beyond the VectorType names.
+_TYPE_NAME_ALIASES: dict[str, VectorType] = {
+    "INT": VectorType.INTEGER,
+    "SHORT": VectorType.INTEGER,
+    "BYTE": VectorType.INTEGER,
+    "CHAR": VectorType.STRING,
+    "VARCHAR": VectorType.STRING,
+    "DECIMAL": VectorType.DECIMAL128,
+    "DECIMAL_TYPE": VectorType.DECIMAL128,
+    "TIMESTAMP": VectorType.DATETIME,
+    "UNION_TYPE": VectorType.STRING,
+}
+_DECIMAL_PARAMS = re.compile(r"^\s*\d+\s*,\s*(-?\d+)\s*$")
+
+
+def arrow_type(vector_type: VectorType, *, scale: int = 0, zone: str = "UTC") -> pa.DataType:
+    """The Arrow type `decode_chunk` produces for a vector of this type."""
+    if vector_type in TEXT_TYPES:
+        return pa.string()
+    if vector_type == VectorType.DECIMAL128:
+        return pa.decimal128(DECIMAL_PRECISION, scale)
+    if vector_type == VectorType.TIMESTAMP_TZ:
+        return pa.timestamp("us", tz=arrow_zone(zone))
+    try:
+        return _FIXED_ARROW_TYPES[vector_type]
+    except KeyError:
+        raise TypeError(f"vector type {vector_type.name} has no Arrow type") from None
+
+
+def vector_type_for(arrow_type: pa.DataType) -> VectorType:
+    """The vector type `encode_chunk` sends for a column of this Arrow type; TypeError if none."""
+    t = arrow_type
+    if pa.types.is_int64(t) or pa.types.is_uint32(t):
+        return VectorType.LONG
+    if pa.types.is_int8(t) or pa.types.is_int16(t) or pa.types.is_int32(t):
+        return VectorType.INTEGER
+    if pa.types.is_uint8(t) or pa.types.is_uint16(t):
+        return VectorType.INTEGER
+    if pa.types.is_float64(t):
+        return VectorType.DOUBLE
+    if pa.types.is_float32(t) or pa.types.is_float16(t):
+        return VectorType.FLOAT
+    if pa.types.is_boolean(t):
+        return VectorType.BOOLEAN
+    if pa.types.is_string(t) or pa.types.is_large_string(t) or pa.types.is_string_view(t):
+        return VectorType.STRING
+    if pa.types.is_binary(t) or pa.types.is_large_binary(t) or pa.types.is_binary_view(t):
+        return VectorType.BINARY
+    if pa.types.is_fixed_size_binary(t):
+        return VectorType.BINARY
+    if pa.types.is_date32(t):
+        return VectorType.DATE
+    if pa.types.is_timestamp(t):
+        return VectorType.TIMESTAMP_TZ if t.tz else VectorType.DATETIME
+    if pa.types.is_decimal(t) and t.precision <= DECIMAL_PRECISION:
+        return VectorType.DECIMAL128
+    if pa.types.is_null(t):
+        return VectorType.NULL
+    if pa.types.is_duration(t):
+        return VectorType.INTERVAL_DAY_SECOND
+    raise TypeError(f"Arrow type {t} has no e6data vector type; cast it or render it as text first")
+
+
+def type_name(vector_type: VectorType) -> str:
+    """The metadata type name for a vector type (wire §3.1: the VectorType name is the safe choice)."""
+    return VectorType(vector_type).name
+
+
+def vector_type_from_name(name: str) -> VectorType | None:
+    """The vector type a metadata type name stands for, or None when the name is unknown."""
+    base = name.strip().upper().split("(", 1)[0].split("<", 1)[0].strip()
+    if base in VectorType.__members__:
+        return VectorType[base]
+    return _TYPE_NAME_ALIASES.get(base)
+
+
+def scale_from_name(name: str) -> int:
+    """The scale in a parameterised decimal type name like `DECIMAL128(38,2)`; 0 without one."""
+    if "(" not in name or not name.rstrip().endswith(")"):
+        return 0
+    params = _DECIMAL_PARAMS.match(name[name.index("(") + 1 : name.rindex(")")])
+    return int(params.group(1)) if params else 0
+
+
+def arrow_zone(zone: str | None) -> str:
+    """An Arrow time zone for a wire zone string (`±HH:MM`, `Z` or IANA); UTC when unusable."""
+    if not zone or zone in ("Z", "UTC", "+00:00", "-00:00"):
+        return "UTC"
+    if len(zone) == 6 and zone[0] in "+-" and zone[3] == ":":
+        if zone[1:3].isdigit() and zone[4:6].isdigit() and int(zone[1:3]) <= 18 and int(zone[4:6]) < 60:
+            return zone
+        return "UTC"
+    try:
+        zoneinfo.ZoneInfo(zone)
+    except (ValueError, zoneinfo.ZoneInfoNotFoundError, OSError):
+        return "UTC"
+    return zone
+
+
+def wire_zone(arrow_tz: str) -> str:
+    """The zone string sent on the wire for an Arrow time zone (`Z` for UTC, else unchanged)."""
+    return "Z" if arrow_tz in ("UTC", "Z", "Etc/UTC", "+00:00") else arrow_tz
