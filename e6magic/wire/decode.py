@@ -141,6 +141,7 @@ def _column(buf: bytes, index: int, vector: dict[int, Any], size: int, column: C
     if vtype == VectorType.NULL:
         return pa.nulls(size)
     column_ctx = _ColumnContext(buf, index, vtype, size, vector.get(4, {}), column)
+    column_ctx.vector_zone = str(vector.get(6, b""), "utf-8", "replace")
     null_set = vector.get(3)
     constant = bool(vector.get(5, False))
     needed = min(size, 1) if constant else size
@@ -164,6 +165,7 @@ class _ColumnContext:
         self.size = size
         self.members = members
         self.column = column
+        self.vector_zone = ""
 
     def fail(self, message: str) -> ChunkDecodeError:
         return ChunkDecodeError(f"vector {self.index} ({self.vtype.name}): {message}")
@@ -208,14 +210,20 @@ class _ColumnContext:
     def _zone(self, nulls: np.ndarray) -> str:
         zones = self.member(TIME_DATA, 2, required=False)
         if zones is None:
-            return arrow_zone(self.column.zone)
+            return self._fallback_zone()
         if len(zones) < self.size:
             raise self.fail(f"timeData.zoneData has {len(zones)} zones for {self.size} rows")
-        names = _string_array(self.buf, zones, self.size, None, 0).filter(pa.array(~nulls))
-        distinct = pc.unique(names)
+        names = _string_array(self.buf, zones, self.size, None, 0)
+        distinct = pc.unique(names.filter(pa.array(~nulls)))
         if len(distinct) == 0:
-            return arrow_zone(self.column.zone)
+            # Only null rows: their placeholder zones are the best hint left.
+            distinct = pc.unique(names.filter(pc.not_equal(names, "")))
+        if len(distinct) == 0:
+            return self._fallback_zone()
         return arrow_zone(distinct[0].as_py()) if len(distinct) == 1 else "UTC"
+
+    def _fallback_zone(self) -> str:
+        return arrow_zone(self.vector_zone or self.column.zone)
 
     def _decimals(self, nulls: np.ndarray, null_count: int) -> pa.Array:
         items = self._list(DECIMAL128_DATA)
@@ -283,7 +291,7 @@ class _ColumnContext:
             return _decimal_array([value] * size, scale, self.fail)
         if vtype == VectorType.TIMESTAMP_TZ:
             zone = self.member(TIME_CONST, 2, required=False)
-            zone = arrow_zone(str(zone, "utf-8", "replace") if zone is not None else self.column.zone)
+            zone = arrow_zone(str(zone, "utf-8", "replace")) if zone is not None else self._fallback_zone()
             atype = arrow_type(vtype, zone=zone)
         else:
             atype = arrow_type(vtype)

@@ -13,7 +13,7 @@ from e6magic.wire.types import DECIMAL_PRECISION, TEXT_TYPES, UNSUPPORTED_TYPES,
 from e6magic.wire.vector_schema import (
     BOOL_DATA, CHUNK_SIZE, CHUNK_VECTORS, DATE_DATA, DECIMAL128_DATA, FLOAT32_DATA, FLOAT64_DATA,
     INT32_DATA, INT64_DATA, NULL_CONST, TIME_DATA, VARCHAR_DATA, VECTOR_DATA, VECTOR_IS_CONSTANT,
-    VECTOR_NULL_SET, VECTOR_SIZE, VECTOR_TYPE,
+    VECTOR_NULL_SET, VECTOR_SIZE, VECTOR_TYPE, VECTOR_ZONE_OFFSET,
 )
 
 _MICROS_PER_DAY = 86_400_000_000
@@ -76,6 +76,9 @@ def _write_vector(writer: ThriftWriter, array: pa.Array, vtype: VectorType) -> N
     _write_data(writer, array, vtype, nulls)
     writer.stop()
     writer.bool_field(VECTOR_IS_CONSTANT, False)
+    if vtype == VectorType.TIMESTAMP_TZ:
+        # Not read by the official connector; it lets an empty or all-null vector keep its zone.
+        writer.binary_field(VECTOR_ZONE_OFFSET, _zone_of(array).encode("utf-8"))
     writer.stop()
 
 

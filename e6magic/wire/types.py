@@ -83,6 +83,8 @@ def arrow_type(vector_type: VectorType, *, scale: int = 0, zone: str = "UTC") ->
 def vector_type_for(arrow_type: pa.DataType) -> VectorType:
     """The vector type `encode_chunk` sends for a column of this Arrow type; TypeError if none."""
     t = arrow_type
+    if pa.types.is_dictionary(t):
+        return vector_type_for(t.value_type)
     if pa.types.is_int64(t) or pa.types.is_uint32(t):
         return VectorType.LONG
     if pa.types.is_int8(t) or pa.types.is_int16(t) or pa.types.is_int32(t):
