@@ -228,8 +228,7 @@ class _ColumnContext:
     def _decimals(self, nulls: np.ndarray, null_count: int) -> pa.Array:
         items = self._list(DECIMAL128_DATA)
         scale = self.member(DECIMAL128_DATA, 2, required=False) or 0
-        lengths = items.lengths
-        if len(lengths) and bool((lengths == 16).all()):
+        if items.uniform == 16:
             return self._binary_decimals(items, nulls, null_count, scale)
         return self._mixed_decimals(items, nulls, scale)
 
@@ -322,6 +321,10 @@ def _string_array(
     count = len(items)
     lengths = items.lengths
     region = np.frombuffer(buf, np.uint8, items.end - items.start, items.start)
+    if items.uniform is not None:
+        data = np.ascontiguousarray(region.reshape(count, 4 + items.uniform)[:size, 4:]).reshape(-1)
+        offsets = np.arange(size + 1, dtype=np.int32) * items.uniform
+        return _checked_utf8(data, offsets, size, validity, null_count)
     prefixes = 4 * np.arange(count, dtype=np.int64)
     prefixes[1:] += np.cumsum(lengths[:-1])
     keep = np.ones(len(region), dtype=bool)
@@ -329,6 +332,12 @@ def _string_array(
     data = region[keep]
     offsets = np.zeros(size + 1, dtype=np.int32)
     np.cumsum(lengths[:size], out=offsets[1:])
+    return _checked_utf8(data, offsets, size, validity, null_count)
+
+
+def _checked_utf8(
+    data: np.ndarray, offsets: np.ndarray, size: int, validity: pa.Buffer | None, null_count: int
+) -> pa.Array:
     array = pa.Array.from_buffers(
         pa.string(), size, [validity, pa.py_buffer(offsets), pa.py_buffer(data)], null_count
     )

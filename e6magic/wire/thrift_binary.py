@@ -42,14 +42,19 @@ _MAX_DEPTH = 64
 
 
 class StringList:
-    """A Thrift list<string> inside the buffer: where it starts and each element's byte length."""
+    """A Thrift list<string> inside the buffer: where it starts and each element's byte length.
 
-    __slots__ = ("start", "end", "lengths")
+    `uniform` is the common length when every element has the same one (decimals, zones,
+    fixed-width text), so the elements form a regular grid of `4 + uniform` bytes.
+    """
 
-    def __init__(self, start: int, end: int, lengths: np.ndarray) -> None:
+    __slots__ = ("start", "end", "lengths", "uniform")
+
+    def __init__(self, start: int, end: int, lengths: np.ndarray, uniform: int | None = None) -> None:
         self.start = start
         self.end = end
         self.lengths = lengths
+        self.uniform = uniform
 
     def __len__(self) -> int:
         return len(self.lengths)
@@ -133,12 +138,30 @@ class ThriftReader:
 
     def string_list(self, count: int) -> StringList:
         start = self.pos
+        uniform = self._uniform_length(count)
+        if uniform is not None:
+            self.pos = start + (4 + uniform) * count
+            return StringList(start, self.pos, np.full(count, uniform, dtype=np.int64), uniform)
         lengths = np.array(walk_string_lengths(self.buf, start, count), dtype=np.int64)
         end = start + 4 * count + int(lengths.sum())
         if end > len(self.buf):
             raise ChunkDecodeError(f"list of {count} strings at byte {start} does not fit the chunk")
         self.pos = end
         return StringList(start, end, lengths)
+
+    def _uniform_length(self, count: int) -> int | None:
+        """The common element length if all `count` prefixes on the grid it implies agree, else None.
+
+        One strided numpy compare replaces the sequential walk for equal-length elements.
+        """
+        if count == 0 or self.pos + 4 > len(self.buf):
+            return None
+        (first,) = _I32.unpack_from(self.buf, self.pos)
+        stride = 4 + first
+        if first < 0 or self.pos + stride * count > len(self.buf):
+            return None
+        prefixes = np.ndarray((count,), dtype=">i4", buffer=self.buf, offset=self.pos, strides=(stride,))
+        return first if bool((prefixes == first).all()) else None
 
     def skip(self, ttype: int, depth: int = 0) -> None:
         """Skip one value of any TType (unknown fields from a newer engine)."""

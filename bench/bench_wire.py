@@ -1,0 +1,149 @@
+"""Benchmark the wire codec: engine-side encode vs DuckDB's Arrow export, decode vs the official connector.
+
+Run: .venv/bin/python bench/bench_wire.py [--rows 1000000] [--decode-rows 200000] [--no-write]
+Prints a markdown table and writes it under "## Wire codec" in docs/benchmarks.md.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import pathlib
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+
+import duckdb
+import pyarrow as pa
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from e6magic.wire import decode_chunk, decode_metadata, encode_chunk, encode_metadata, metadata_for  # noqa: E402
+
+PEER = ROOT / "tests" / "wire" / "connector_peer.py"
+DOCS = ROOT / "docs" / "benchmarks.md"
+SECTION = "## Wire codec"
+CHUNK_ROWS = 65536
+REPEATS = 3
+
+# Mixed types with ~10% NULLs per column, made with DuckDB SQL (nothing downloaded).
+QUERY = """
+SELECT
+  CASE WHEN hash(i, 1) % 10 = 0 THEN NULL ELSE (hash(i) % 1000000000)::BIGINT END AS id,
+  CASE WHEN hash(i, 2) % 10 = 0 THEN NULL ELSE (hash(i, 3) % 100000) / 7.0 END::DOUBLE AS amount,
+  CASE WHEN hash(i, 4) % 10 = 0 THEN NULL
+       ELSE ((hash(i, 5) % 10000000000)::BIGINT / 100.0)::DECIMAL(18,2) END AS price,
+  CASE WHEN hash(i, 6) % 10 = 0 THEN NULL ELSE 'customer_' || (hash(i, 7) % 50000)::VARCHAR END AS name,
+  CASE WHEN hash(i, 8) % 10 = 0 THEN NULL ELSE DATE '1990-01-01' + (hash(i, 9) % 12000)::INTEGER END AS day,
+  CASE WHEN hash(i, 10) % 10 = 0 THEN NULL
+       ELSE TIMESTAMP '2000-01-01' + to_microseconds((hash(i, 11) % 800000000000000)::BIGINT) END AS ts
+FROM range({rows}) t(i)
+"""
+
+
+def best_of(fn, repeats: int = REPEATS) -> tuple[float, object]:
+    best, result = float("inf"), None
+    for _ in range(repeats):
+        started = time.perf_counter()
+        result = fn()
+        best = min(best, time.perf_counter() - started)
+    return best, result
+
+
+def bench_encode(rows: int) -> dict:
+    con = duckdb.connect()
+    sql = QUERY.format(rows=rows)
+    export_s, table = best_of(lambda: con.sql(sql).to_arrow_table())
+    batches = table.to_batches(max_chunksize=CHUNK_ROWS)
+    encode_s, chunks = best_of(lambda: [encode_chunk(b) for b in batches])
+    return {
+        "rows": table.num_rows, "export_s": export_s, "encode_s": encode_s,
+        "bytes": sum(len(c) for c in chunks), "chunks": len(chunks), "table": table,
+    }
+
+
+def bench_decode(table: pa.Table, rows: int) -> dict:
+    sample = table.slice(0, rows)
+    batches = sample.to_batches(max_chunksize=CHUNK_ROWS)
+    chunks = [encode_chunk(b) for b in batches]
+    meta_bytes = encode_metadata(metadata_for(sample.schema, sample.num_rows))
+    meta = decode_metadata(meta_bytes)
+    ours_s, decoded = best_of(lambda: [decode_chunk(c, meta) for c in chunks])
+    assert sum(b.num_rows for b in decoded) == sample.num_rows
+    rows_s, _ = best_of(lambda: [list(zip(*(c.to_pylist() for c in b.columns))) for b in
+                                 (decode_chunk(c, meta) for c in chunks)])
+    with tempfile.TemporaryDirectory() as tmp:
+        job = pathlib.Path(tmp) / "job.json"
+        job.write_text(json.dumps({"strict": True, "bench_repeat": 1, "cases": [
+            {"metadata": meta_bytes.hex(), "chunks": [c.hex() for c in chunks]}]}))
+        done = subprocess.run([sys.executable, str(PEER), str(job)], capture_output=True, text=True, check=True)
+    peer = json.loads(done.stdout)[0]
+    assert peer["rows"] == sample.num_rows, peer["rows"]
+    return {"rows": sample.num_rows, "ours_s": ours_s, "ours_rows_s": rows_s, "connector_s": peer["seconds"]}
+
+
+def rate(rows: int, seconds: float) -> str:
+    return f"{rows / seconds / 1e6:.2f} M rows/s"
+
+
+def report(enc: dict, dec: dict, command: str) -> str:
+    lines = [
+        SECTION,
+        "",
+        f"Command: `{command}` ({platform.python_implementation()} {platform.python_version()}, "
+        f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; best of {REPEATS}; shared 2-core machine).",
+        "Data: DuckDB SQL, columns BIGINT, DOUBLE, DECIMAL(18,2), VARCHAR, DATE, TIMESTAMP, ~10% NULLs each; "
+        f"chunks of {CHUNK_ROWS} rows.",
+        "",
+        "| measurement | rows | seconds | throughput | vs baseline |",
+        "|---|---|---|---|---|",
+        f"| baseline: DuckDB `to_arrow_table()` of the query | {enc['rows']:,} | {enc['export_s']:.3f} | "
+        f"{rate(enc['rows'], enc['export_s'])} | 1.00x |",
+        f"| `encode_chunk` (Arrow -> Thrift bytes, {enc['chunks']} chunks, {enc['bytes'] / 1e6:.0f} MB) | "
+        f"{enc['rows']:,} | {enc['encode_s']:.3f} | {rate(enc['rows'], enc['encode_s'])} | "
+        f"{enc['export_s'] / enc['encode_s']:.2f}x the export rate |",
+        f"| baseline: official connector 3.0.2 `read_rows_from_chunk` (fastbinary) | {dec['rows']:,} | "
+        f"{dec['connector_s']:.3f} | {rate(dec['rows'], dec['connector_s'])} | 1.00x |",
+        f"| `decode_chunk` (Thrift bytes -> Arrow) | {dec['rows']:,} | {dec['ours_s']:.3f} | "
+        f"{rate(dec['rows'], dec['ours_s'])} | {dec['connector_s'] / dec['ours_s']:.1f}x faster |",
+        f"| `decode_chunk` + Python row tuples | {dec['rows']:,} | {dec['ours_rows_s']:.3f} | "
+        f"{rate(dec['rows'], dec['ours_rows_s'])} | {dec['connector_s'] / dec['ours_rows_s']:.1f}x faster |",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def write_section(text: str) -> None:
+    intro = "# Benchmarks\n\nMeasured on the project's shared machine; each section says how to re-run it.\n\n"
+    current = DOCS.read_text() if DOCS.exists() else intro
+    start = current.find(SECTION + "\n")
+    if start == -1:
+        updated = current.rstrip("\n") + "\n\n" + text
+    else:
+        following = current.find("\n## ", start + len(SECTION))
+        tail = current[following + 1 :] if following != -1 else ""
+        updated = current[:start] + text + ("\n" + tail if tail else "")
+    DOCS.write_text(updated.rstrip("\n") + "\n")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--decode-rows", type=int, default=200_000)
+    parser.add_argument("--no-write", action="store_true", help="print only; leave docs/benchmarks.md alone")
+    args = parser.parse_args()
+    enc = bench_encode(args.rows)
+    dec = bench_decode(enc.pop("table"), args.decode_rows)
+    command = ".venv/bin/python bench/bench_wire.py" + (
+        f" --rows {args.rows}" if args.rows != 1_000_000 else "") + (
+        f" --decode-rows {args.decode_rows}" if args.decode_rows != 200_000 else "")
+    text = report(enc, dec, command)
+    print(text)
+    if not args.no_write:
+        write_section(text)
+
+
+if __name__ == "__main__":
+    main()
