@@ -123,7 +123,14 @@ def decode_chunk(data: bytes, meta: ResultMetadata | None = None) -> pa.RecordBa
             f"chunk has {len(vectors)} vectors but the metadata has {len(meta.columns)} columns"
         )
     columns = meta.columns if meta is not None else [Column(f"c{i}", "") for i in range(len(vectors))]
-    arrays = [_column(buf, i, v, size, columns[i]) for i, v in enumerate(vectors)]
+    arrays = []
+    for index, vector in enumerate(vectors):
+        try:
+            arrays.append(_column(buf, index, vector, size, columns[index]))
+        except ChunkDecodeError:
+            raise
+        except (ValueError, OverflowError, IndexError, pa.ArrowException) as exc:
+            raise ChunkDecodeError(f"vector {index}: {type(exc).__name__}: {exc}".split("\n")[0]) from None
     return pa.RecordBatch.from_arrays(arrays, names=[c.name for c in columns])
 
 

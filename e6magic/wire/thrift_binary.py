@@ -119,8 +119,9 @@ class ThriftReader:
 
     def list_header(self) -> tuple[int, int]:
         etype, count = _LIST_HEADER.unpack_from(self.buf, self.pos)
-        if count < 0:
-            raise ChunkDecodeError(f"negative list length {count} at byte {self.pos}")
+        # Every element takes at least one byte, so a larger count is corrupt (and must not allocate).
+        if count < 0 or count > len(self.buf) - self.pos - 5:
+            raise ChunkDecodeError(f"list length {count} at byte {self.pos} does not fit the chunk")
         self.pos += 5
         return etype, count
 
@@ -138,6 +139,8 @@ class ThriftReader:
 
     def string_list(self, count: int) -> StringList:
         start = self.pos
+        if 4 * count > len(self.buf) - start:
+            raise ChunkDecodeError(f"list of {count} strings at byte {start} does not fit the chunk")
         uniform = self._uniform_length(count)
         if uniform is not None:
             self.pos = start + (4 + uniform) * count
