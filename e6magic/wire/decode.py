@@ -12,12 +12,10 @@ import pyarrow.compute as pc
 from e6magic.wire.errors import ChunkDecodeError
 from e6magic.wire.metadata import Column, ResultMetadata, arrow_schema
 from e6magic.wire.text import bytes_to_text
-from e6magic.wire.thrift_binary import (
-    BOOL, BYTE, DOUBLE, I32, I64, LIST, STOP, STRING, STRUCT, StringList, ThriftReader,
-)
+from e6magic.wire.thrift_binary import BOOL, I32, LIST, STOP, STRING, STRUCT, StringList, ThriftReader
 from e6magic.wire.vector_schema import (
-    BOOL_CONST, DATE_CONST, DECIMAL128_CONST, DECIMAL128_DATA, MEMBER_FIELDS, MEMBER_NAMES, MEMBERS,
-    TIME_CONST, TIME_DATA, VARCHAR_CONST, VARCHAR_DATA,
+    DECIMAL128_CONST, DECIMAL128_DATA, MEMBER_FIELDS, MEMBER_NAMES, MEMBERS, TIME_CONST, TIME_DATA,
+    VARCHAR_DATA,
 )
 from e6magic.wire.types import (
     DECIMAL_PRECISION, TEXT_TYPES, UNSUPPORTED_TYPES, VectorType, arrow_type, arrow_zone,
