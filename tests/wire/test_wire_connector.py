@@ -15,7 +15,8 @@ import pytest
 
 import wire_thrift_build as tb
 from e6magic.wire import (
-    Column, ResultMetadata, VectorType, vector_type_for, decode_chunk, decode_metadata, encode_chunk, encode_metadata, metadata_for,
+    Column, ResultMetadata, VectorType, decode_chunk, decode_metadata, encode_chunk, encode_metadata,
+    metadata_for, vector_type_for,
 )
 
 PEER = pathlib.Path(__file__).with_name("connector_peer.py")

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from e6magic.wire import ResultMetadata, Column, VectorType, decode_chunk, encode_chunk, vector_type_for
+from e6magic.wire import Column, ResultMetadata, VectorType, decode_chunk, encode_chunk, metadata_for
 
 SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 INT64 = 2**63 - 1
@@ -228,8 +228,7 @@ def test_every_type_together_across_batch_sizes(rows):
         "interval": pa.array(rng.integers(-(2**60), 2**60, rows), mask=nulls).cast(pa.duration("us")),
     }
     batch = pa.record_batch(columns)
-    meta = ResultMetadata(rows, tuple(Column(name, vector_type_for(t).name) for name, t in zip(batch.schema.names, batch.schema.types)))
-    out = decode_chunk(encode_chunk(batch), meta)
+    out = decode_chunk(encode_chunk(batch), metadata_for(batch.schema, rows))
     assert out.schema.names == batch.schema.names
     for name in batch.schema.names:
         want = batch.column(name)
