@@ -82,7 +82,7 @@ def bench_decode(table: pa.Table, rows: int) -> dict:
         job.write_text(json.dumps({"strict": True, "bench_repeat": 1, "cases": [
             {"metadata": meta_bytes.hex(), "chunks": [c.hex() for c in chunks]}]}))
         done = subprocess.run([sys.executable, str(PEER), str(job)], capture_output=True, text=True, check=True)
-    peer = json.loads(done.stdout)[0]
+    peer = json.loads(done.stdout)["cases"][0]
     assert peer["rows"] == sample.num_rows, peer["rows"]
     return {"rows": sample.num_rows, "ours_s": ours_s, "ours_rows_s": rows_s, "connector_s": peer["seconds"]}
 

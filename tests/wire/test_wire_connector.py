@@ -1,9 +1,14 @@
-"""Cross-check: the official connector (3.0.2, in a subprocess) reads our bytes as we do, and we read its kind."""
+"""Cross-check: the official connector (in a subprocess) reads our bytes as we do, and we read its kind.
+
+3.0.2 is the venv's connector. 2.3.15 runs from `.peers/e6data-2.3.15` (or $E6DATA_2315_PATH) when
+installed there; its data avoids what 2.3.15 cannot read (INTERVAL_DAY_SECOND, negative times: wire §3.3).
+"""
 from __future__ import annotations
 
 import datetime as dt
 import decimal
 import json
+import os
 import pathlib
 import struct
 import subprocess
@@ -20,12 +25,16 @@ from e6magic.wire import (
 )
 
 PEER = pathlib.Path(__file__).with_name("connector_peer.py")
+LEGACY_PATH = pathlib.Path(
+    os.environ.get("E6DATA_2315_PATH", pathlib.Path(__file__).resolve().parents[2] / ".peers" / "e6data-2.3.15")
+)
 CONNECTOR_PRECISION = decimal.Context(prec=28)  # the connector divides in the default 28-digit context
 ROWS = 600
 
 
-def mixed_batch() -> tuple[pa.RecordBatch, list[VectorType]]:
+def mixed_batch(legacy: bool) -> tuple[pa.RecordBatch, list[VectorType]]:
     rng = np.random.default_rng(7)
+    low = 0 if legacy else 1  # legacy: no negative epoch values
     nulls = rng.random(ROWS) < 0.1
     words = np.array(["", "plain", "héllo wörld", "a\x00b", "日本語", "emoji 🎉", "x" * 300])
     unscaled38 = [int(v) * 10**18 + int(w) for v, w in zip(rng.integers(-(10**18), 10**18, ROWS),
@@ -42,8 +51,9 @@ def mixed_batch() -> tuple[pa.RecordBatch, list[VectorType]]:
         "blob": pa.array([None if n else bytes(rng.integers(0, 256, 5, dtype=np.uint8)) for n in nulls], pa.binary()),
         "arr": pa.array(["[1, 2]", None, "[]"] * (ROWS // 3)),
         "date": pa.array(rng.integers(-200_000, 200_000, ROWS).astype(np.int32), mask=nulls).cast(pa.date32()),
-        "ts": pa.array(rng.integers(-(2**55), 2**55, ROWS), mask=nulls).cast(pa.timestamp("us")),
-        "ts_offset": pa.array(rng.integers(-(2**45), 2**45, ROWS), mask=nulls).cast(pa.timestamp("ms", "+05:30")),
+        "ts": pa.array(rng.integers(-(2**55) * low, 2**55, ROWS), mask=nulls).cast(pa.timestamp("us")),
+        "ts_offset": pa.array(rng.integers(-(2**45) * low, 2**45, ROWS), mask=nulls).cast(
+            pa.timestamp("ms", "+05:30")),
         "ts_named": pa.array(rng.integers(0, 2**50, ROWS), mask=nulls).cast(pa.timestamp("us", "Asia/Kolkata")),
         "dec38": pa.array([None if n else decimal.Decimal(f"{u}E-10") for u, n in zip(unscaled38, nulls)],
                           pa.decimal128(38, 10)),
@@ -52,12 +62,14 @@ def mixed_batch() -> tuple[pa.RecordBatch, list[VectorType]]:
         "nothing": pa.nulls(ROWS),
         "interval": pa.array(rng.integers(-(2**50), 2**50, ROWS), mask=nulls).cast(pa.duration("us")),
     }
+    if legacy:
+        del columns["interval"]
     batch = pa.record_batch(columns)
     types = [VectorType.ARRAY if name == "arr" else None for name in batch.schema.names]
     return batch, [t or vector_type_for(f.type) for t, f in zip(types, batch.schema)]
 
 
-def constants_chunk() -> tuple[bytes, ResultMetadata]:
+def constants_chunk(legacy: bool) -> tuple[bytes, ResultMetadata]:
     """Engine-style shapes our encoder never sends: constants, decimal text, per-row zones."""
     def const(vtype: VectorType, member: bytes, null: bool = False) -> bytes:
         return tb.vector(3, int(vtype), [null], member, constant=True)
@@ -72,19 +84,20 @@ def constants_chunk() -> tuple[bytes, ResultMetadata]:
         const(VectorType.MAP, tb.struct_(15, tb.string(1, "{a=1}"))),
         const(VectorType.DATE, tb.struct_(9, tb.i64(1, -86_400_000_000 * 400))),
         const(VectorType.DATETIME, tb.struct_(14, tb.i64(1, 1_700_000_000_123_456))),
-        const(VectorType.TIMESTAMP_TZ, tb.struct_(14, tb.i64(1, 0), tb.string(2, "-05:00"))),
+        const(VectorType.TIMESTAMP_TZ, tb.struct_(14, tb.i64(1, 10**15 if legacy else 0), tb.string(2, "-05:00"))),
         const(VectorType.DECIMAL128, tb.struct_(18, tb.string(1, (-12345).to_bytes(16, "big", signed=True)),
                                                 tb.i32(2, 3))),
         const(VectorType.DECIMAL128, tb.struct_(18, tb.string(1, b""), tb.i32(2, 3)), null=True),
-        const(VectorType.INTERVAL_DAY_SECOND, tb.struct_(11, tb.i64(1, 86_400_000_001))),
         const(VectorType.NULL, tb.struct_(10, tb.byte(1, 0))),
         tb.vector(3, int(VectorType.DECIMAL128), [False, True, False], tb.struct_(
             17, tb.list_(1, tb.STRING, [tb.elem_string("12.5"), tb.elem_string(b""), tb.elem_string("-0.001")]),
             tb.i32(2, 1))),
         tb.vector(3, int(VectorType.TIMESTAMP_TZ), [False, False, True], tb.struct_(
-            16, tb.list_(1, tb.I64, [struct.pack(">q", v) for v in (0, -1_000, 5)]),
+            16, tb.list_(1, tb.I64, [struct.pack(">q", v + (10**15 if legacy else 0)) for v in (0, -1_000, 5)]),
             tb.list_(2, tb.STRING, [tb.elem_string(z) for z in ("+01:00", "America/New_York", "Z")]))),
     ]
+    if not legacy:
+        vectors.append(const(VectorType.INTERVAL_DAY_SECOND, tb.struct_(11, tb.i64(1, 86_400_000_001))))
     meta = ResultMetadata(3, tuple(Column(f"k{i}", "CONST") for i in range(len(vectors))))
     return tb.chunk(3, vectors), meta
 
@@ -142,27 +155,36 @@ def same(ours, theirs) -> bool:
     return ours == theirs
 
 
-@pytest.fixture(scope="module")
-def peer(tmp_path_factory):
-    batch, types = mixed_batch()
+@pytest.fixture(scope="module", params=["3.0.2", "2.3.15"])
+def peer(request, tmp_path_factory):
+    legacy = request.param == "2.3.15"
+    env = dict(os.environ)
+    if legacy:
+        if not (LEGACY_PATH / "e6data_python_connector").is_dir():
+            pytest.skip(f"official connector 2.3.15 is not installed in {LEGACY_PATH}")
+        env["PYTHONPATH"] = str(LEGACY_PATH)
+    batch, types = mixed_batch(legacy)
     meta = metadata_for(batch.schema, ROWS, types)
     halves = [batch.slice(0, ROWS // 2), batch.slice(ROWS // 2)]
     chunks = [encode_chunk(half, types) for half in halves]
-    const_chunk, const_meta = constants_chunk()
+    const_chunk, const_meta = constants_chunk(legacy)
     job = {"strict": True, "cases": [
         {"metadata": encode_metadata(meta).hex(), "chunks": [c.hex() for c in chunks]},
         {"metadata": encode_metadata(const_meta).hex(), "chunks": [const_chunk.hex()]},
     ]}
     path = tmp_path_factory.mktemp("peer") / "job.json"
     path.write_text(json.dumps(job))
-    done = subprocess.run([sys.executable, str(PEER), str(path)], capture_output=True, text=True, timeout=120)
+    done = subprocess.run([sys.executable, str(PEER), str(path)], capture_output=True, text=True, timeout=120,
+                          env=env)
     assert done.returncode == 0, done.stderr[-2000:]
-    results = json.loads(done.stdout)
+    output = json.loads(done.stdout)
+    expected_home = LEGACY_PATH if legacy else pathlib.Path(sys.prefix)
+    assert output["module"].startswith(str(expected_home)), output["module"]
     ours = [
         pa.Table.from_batches([decode_chunk(c, decode_metadata(encode_metadata(meta))) for c in chunks]),
         pa.Table.from_batches([decode_chunk(const_chunk, const_meta)]),
     ]
-    return {"meta": meta, "results": results, "ours": ours}
+    return {"meta": meta, "results": output["cases"], "ours": ours}
 
 
 def assert_tables_agree(table: pa.Table, peer_rows: list) -> None:
