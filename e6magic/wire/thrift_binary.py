@@ -224,12 +224,6 @@ class ThriftWriter:
     def i32_field(self, fid: int, value: int) -> None:
         self.parts.append(_FIELD_HEADER.pack(I32, fid) + _I32.pack(value))
 
-    def i64_field(self, fid: int, value: int) -> None:
-        self.parts.append(_FIELD_HEADER.pack(I64, fid) + _I64.pack(value))
-
-    def double_field(self, fid: int, value: float) -> None:
-        self.parts.append(_FIELD_HEADER.pack(DOUBLE, fid) + _DOUBLE.pack(value))
-
     def bool_field(self, fid: int, value: bool) -> None:
         self.parts.append(_FIELD_HEADER.pack(BOOL, fid) + (b"\x01" if value else b"\x00"))
 
