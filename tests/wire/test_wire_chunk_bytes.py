@@ -312,3 +312,22 @@ class TestEncoderInputs:
         batch = pa.record_batch({"t": pa.array([2**62], pa.timestamp("s"))})
         with pytest.raises(ValueError, match="outside the int64 microsecond range"):
             encode_chunk(batch)
+
+
+class TestTextFromTheEngine:
+    def text_vector(self, vtype: VectorType, values: list[bytes], nulls: list[bool]) -> bytes:
+        member = tb.struct_(7, tb.list_(1, tb.STRING, [tb.elem_string(v) for v in values]))
+        return tb.vector(len(values), int(vtype), nulls, member)
+
+    @pytest.mark.parametrize("vtype", [VectorType.STRING, VectorType.BINARY])
+    def test_invalid_utf8_is_escaped_not_lost(self, vtype):
+        vector = self.text_vector(vtype, [b"ok", b"\xff\xfeA", b"\xc3\xa9"], [False, False, False])
+        assert decode_one(vector, 3).to_pylist() == ["ok", "\\xFF\\xFEA", "é"]
+
+    def test_null_rows_may_carry_any_placeholder(self):
+        vector = self.text_vector(VectorType.STRING, [b"a", b"ignored", b""], [False, True, False])
+        assert decode_one(vector, 3).to_pylist() == ["a", None, ""]
+
+    def test_equal_length_values_take_the_grid_path(self):
+        vector = self.text_vector(VectorType.STRING, [b"abc", b"def", b"ghi"], [False, True, False])
+        assert decode_one(vector, 3).to_pylist() == ["abc", None, "ghi"]
