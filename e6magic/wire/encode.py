@@ -9,7 +9,9 @@ import pyarrow as pa
 
 from e6magic.wire.text import binary_to_string_array
 from e6magic.wire.thrift_binary import BOOL, DOUBLE, I32, I64, STRING, STRUCT, ThriftWriter
-from e6magic.wire.types import DECIMAL_PRECISION, TEXT_TYPES, UNSUPPORTED_TYPES, VectorType, vector_type_for, wire_zone
+from e6magic.wire.types import (
+    DECIMAL_PRECISION, TEXT_TYPES, UNSUPPORTED_TYPES, VectorType, vector_type_for, wire_zone,
+)
 from e6magic.wire.vector_schema import (
     BOOL_DATA, CHUNK_SIZE, CHUNK_VECTORS, DATE_DATA, DECIMAL128_DATA, FLOAT32_DATA, FLOAT64_DATA,
     INT32_DATA, INT64_DATA, NULL_CONST, TIME_DATA, VARCHAR_DATA, VECTOR_DATA, VECTOR_IS_CONSTANT,
@@ -42,11 +44,12 @@ def encode_chunk(batch: pa.RecordBatch, vector_types: Sequence[VectorType] | Non
             array = array.combine_chunks()
         if pa.types.is_dictionary(array.type):
             array = array.dictionary_decode()
-        vtype = VectorType(vector_types[index]) if vector_types is not None else vector_type_for(array.type)
         try:
+            vtype = VectorType(vector_types[index]) if vector_types is not None else vector_type_for(array.type)
             _write_vector(writer, array, vtype)
-        except (TypeError, ValueError) as exc:
-            raise type(exc)(f"column {name!r} ({array.type} as {vtype.name}): {exc}") from None
+        except (TypeError, ValueError, pa.ArrowException) as exc:
+            kind = TypeError if isinstance(exc, TypeError) else ValueError
+            raise kind(f"column {name!r} ({array.type}): {exc}".split("\n")[0]) from None
     writer.stop()
     return writer.getvalue()
 
