@@ -10,7 +10,8 @@ import pyarrow as pa
 from e6magic.wire.text import binary_to_string_array
 from e6magic.wire.thrift_binary import BOOL, DOUBLE, I32, I64, STRING, STRUCT, ThriftWriter
 from e6magic.wire.types import (
-    DECIMAL_PRECISION, TEXT_TYPES, UNSUPPORTED_TYPES, VectorType, vector_type_for, wire_zone,
+    DECIMAL_PRECISION, TEXT_TYPES, UNSUPPORTED_TYPES, VectorType, is_arrow_bytes, is_arrow_text, vector_type_for,
+    wire_zone,
 )
 from e6magic.wire.vector_schema import (
     BOOL_DATA, CHUNK_SIZE, CHUNK_VECTORS, DATE_DATA, DECIMAL128_DATA, FLOAT32_DATA, FLOAT64_DATA,
@@ -244,10 +245,9 @@ def _as_text(array: pa.Array) -> pa.Array:
     atype = array.type
     if pa.types.is_string(atype) or pa.types.is_large_string(atype):
         return array
-    if pa.types.is_string_view(atype):
+    if is_arrow_text(atype):
         return array.cast(pa.large_string())
-    if pa.types.is_binary(atype) or pa.types.is_large_binary(atype) or pa.types.is_binary_view(atype) \
-            or pa.types.is_fixed_size_binary(atype):
+    if is_arrow_bytes(atype):
         return binary_to_string_array(array)
     try:
         return array.cast(pa.string())

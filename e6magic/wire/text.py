@@ -23,8 +23,8 @@ def bytes_to_text(raw: bytes) -> str:
 
 def binary_to_string_array(array: pa.Array) -> pa.Array:
     """A string array with the same values: zero-copy when the bytes are valid UTF-8, escaped otherwise."""
-    if pa.types.is_fixed_size_binary(array.type) or pa.types.is_binary_view(array.type):
-        array = array.cast(pa.binary())
+    if not (pa.types.is_binary(array.type) or pa.types.is_large_binary(array.type)):
+        array = array.cast(pa.binary())  # fixed-size and view layouts
     if pa.types.is_large_binary(array.type):
         target = pa.large_string()
     else:

@@ -66,6 +66,22 @@ _TYPE_NAME_ALIASES: dict[str, VectorType] = {
 _DECIMAL_PARAMS = re.compile(r"^\s*\d+\s*,\s*(-?\d+)\s*$")
 
 
+# View layouts arrived in pyarrow 16; the project supports 15.
+_is_string_view = getattr(pa.types, "is_string_view", lambda t: False)
+_is_binary_view = getattr(pa.types, "is_binary_view", lambda t: False)
+
+
+def is_arrow_text(t: pa.DataType) -> bool:
+    """Whether an Arrow type holds UTF-8 text (string, large_string, string_view)."""
+    return pa.types.is_string(t) or pa.types.is_large_string(t) or _is_string_view(t)
+
+
+def is_arrow_bytes(t: pa.DataType) -> bool:
+    """Whether an Arrow type holds raw bytes (binary, large, view or fixed-size)."""
+    return (pa.types.is_binary(t) or pa.types.is_large_binary(t) or _is_binary_view(t)
+            or pa.types.is_fixed_size_binary(t))
+
+
 def arrow_type(vector_type: VectorType, *, scale: int = 0, zone: str = "UTC") -> pa.DataType:
     """The Arrow type `decode_chunk` produces for a vector of this type."""
     if vector_type in TEXT_TYPES:
@@ -97,11 +113,9 @@ def vector_type_for(arrow_type: pa.DataType) -> VectorType:
         return VectorType.FLOAT
     if pa.types.is_boolean(t):
         return VectorType.BOOLEAN
-    if pa.types.is_string(t) or pa.types.is_large_string(t) or pa.types.is_string_view(t):
+    if is_arrow_text(t):
         return VectorType.STRING
-    if pa.types.is_binary(t) or pa.types.is_large_binary(t) or pa.types.is_binary_view(t):
-        return VectorType.BINARY
-    if pa.types.is_fixed_size_binary(t):
+    if is_arrow_bytes(t):
         return VectorType.BINARY
     if pa.types.is_date32(t):
         return VectorType.DATE

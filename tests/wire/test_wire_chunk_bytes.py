@@ -277,6 +277,11 @@ class TestEncoderInputs:
         batch = pa.record_batch({"b": pa.array([b"ok\xff\xfe", b"\xc3\xa9", None])})
         assert decode_chunk(encode_chunk(batch)).column(0).to_pylist() == ["ok\\xFF\\xFE", "é", None]
 
+    @pytest.mark.parametrize("atype", [pa.binary(), pa.large_binary(), pa.binary_view(), pa.binary(3)])
+    def test_every_binary_layout_travels_as_text(self, atype):
+        batch = pa.record_batch({"b": pa.array([b"ok\xff", None, b"abc"], atype)})
+        assert decode_chunk(encode_chunk(batch)).column(0).to_pylist() == ["ok\\xFF", None, "abc"]
+
     @pytest.mark.parametrize("atype", [pa.list_(pa.int32()), pa.struct([("a", pa.int32())]), pa.uint64(),
                                        pa.time64("us"), pa.decimal256(40, 2)])
     def test_types_without_a_vector_type(self, atype):
