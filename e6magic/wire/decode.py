@@ -145,8 +145,8 @@ def _column(buf: bytes, index: int, vector: dict[int, Any], size: int, column: C
         raise ChunkDecodeError(f"vector {index} has unsupported vector type {vtype.name}")
     if vtype == VectorType.NULL:
         return pa.nulls(size)
-    column_ctx = _ColumnContext(buf, index, vtype, size, vector.get(4, {}), column)
-    column_ctx.vector_zone = str(vector.get(6, b""), "utf-8", "replace")
+    vector_zone = str(vector.get(6, b""), "utf-8", "replace")
+    column_ctx = _ColumnContext(buf, index, vtype, size, vector.get(4, {}), column, vector_zone)
     null_set = vector.get(3)
     constant = bool(vector.get(5, False))
     needed = min(size, 1) if constant else size
@@ -162,7 +162,8 @@ class _ColumnContext:
     """Builds one Arrow array from one decoded vector."""
 
     def __init__(
-        self, buf: bytes, index: int, vtype: VectorType, size: int, members: dict[int, Any], column: Column
+        self, buf: bytes, index: int, vtype: VectorType, size: int, members: dict[int, Any], column: Column,
+        vector_zone: str,
     ) -> None:
         self.buf = buf
         self.index = index
@@ -170,7 +171,7 @@ class _ColumnContext:
         self.size = size
         self.members = members
         self.column = column
-        self.vector_zone = ""
+        self.vector_zone = vector_zone
 
     def fail(self, message: str) -> ChunkDecodeError:
         return ChunkDecodeError(f"vector {self.index} ({self.vtype.name}): {message}")
