@@ -151,11 +151,9 @@ def with_token(endpoint: Endpoint, ask: Callable[[str], str] = getpass.getpass) 
 class Connections:
     """The kernel's current connection; starts the embedded local engine when none is configured."""
 
-    def __init__(self, connect: Callable[..., Any], start_engine: Callable[[], Any],
-                 notify: Callable[[str], None]) -> None:
+    def __init__(self, connect: Callable[[Endpoint], Any], start_engine: Callable[[], Any]) -> None:
         self._connect = connect
         self._start_engine = start_engine
-        self._notify = notify
         self._lock = threading.Lock()
         self._current: Any = None
         self._endpoint: Endpoint | None = None
@@ -185,25 +183,27 @@ class Connections:
             self._by_alias[alias] = (endpoint, connection)
         return connection
 
-    def current(self, configured: Callable[[], Endpoint | None]) -> Any:
-        """The current connection; else the configured endpoint; else the embedded local engine."""
+    @property
+    def current(self) -> Any:
+        """The open connection, or None."""
         with self._lock:
-            if self._current is not None:
-                return self._current
-        endpoint = configured()
-        if endpoint is None:
-            endpoint = self._embedded()
-        return self.open(endpoint)
+            return self._current
 
-    def _embedded(self) -> Endpoint:
-        if self.engine is None:
-            self.engine = self._start_engine()
-        engine = self.engine
-        self._notify(f"e6sql: no connection configured, so the embedded local engine is running on "
-                     f"{engine.address} with the demo catalog 'demo' (connect to a cluster with "
-                     f"%e6sql --connect or {DEFAULT_PROFILES}).")
+    def start_embedded(self) -> Endpoint:
+        """Start the embedded local engine (once) and return where to reach it. Blocking."""
+        with self._lock:
+            engine = self.engine
+        if engine is None:
+            engine = self._start_engine()
+            with self._lock:
+                self.engine = engine
         return Endpoint(host="127.0.0.1", port=int(engine.port), username="e6magic@local",
                         token=str(engine.token), catalog="demo", database="main", source="local engine")
+
+    def embedded_note(self) -> str:
+        address = getattr(self.engine, "address", "127.0.0.1")
+        return (f"e6sql: no connection configured, so the embedded local engine runs on {address} "
+                f"(demo catalog 'demo'); connect to a cluster with %e6sql --connect or {DEFAULT_PROFILES}.")
 
     def _open(self, endpoint: Endpoint) -> Any:
         try:

@@ -1,0 +1,104 @@
+"""Everything `%%e6sql` shows: widgets when enabled and importable, else plain HTML; decided here only."""
+from __future__ import annotations
+
+import html
+from collections.abc import Mapping
+from typing import Any
+
+from IPython.display import HTML, display
+
+
+def _widgets() -> Any:
+    try:
+        import e6magic.widgets as widgets
+    except ImportError:
+        return None
+    return widgets
+
+
+class HtmlTable:
+    """A plain table of the first rows, with row count and timing; the no-widget fallback."""
+
+    def __init__(self, table: Any, limit: int, seconds: float | None, query_id: str | None) -> None:
+        self.table, self.limit, self.seconds, self.query_id = table, limit, seconds, query_id
+
+    def footer(self) -> str:
+        rows = self.table.num_rows
+        shown = f"showing {min(rows, self.limit):,} of " if rows > self.limit else ""
+        took = "" if self.seconds is None else f" in {self.seconds:.3f} s"
+        qid = f" · query {self.query_id}" if self.query_id else ""
+        return f"{shown}{rows:,} row{'s' if rows != 1 else ''}{took}{qid}"
+
+    def _repr_html_(self) -> str:
+        head = "".join(f"<th>{html.escape(str(name))}</th>" for name in self.table.column_names)
+        body = []
+        for row in self.table.slice(0, self.limit).to_pylist():
+            cells = "".join(f"<td>{html.escape('NULL' if v is None else str(v))}</td>" for v in row.values())
+            body.append(f"<tr>{cells}</tr>")
+        return (f'<table class="e6-table"><thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table>'
+                f'<div class="e6-footer"><small>{html.escape(self.footer())}</small></div>')
+
+    def __repr__(self) -> str:
+        return self.table.slice(0, self.limit).to_pandas().to_string() + "\n" + self.footer()
+
+
+class Display:
+    """Shows status, results, plans and notes, following the `E6Magic` options."""
+
+    def __init__(self, config: Any) -> None:
+        self.config = config
+
+    def _use_widgets(self) -> Any:
+        return _widgets() if self.config.widgets else None
+
+    def status(self, handle: Any) -> Any:
+        """The live status line for a submitted query (None when progress is off)."""
+        if not self.config.progress:
+            return None
+        widgets = self._use_widgets()
+        if widgets is None:
+            return None
+        status = widgets.QueryStatus(handle)
+        display(status)
+        return status
+
+    def result(self, table: Any, seconds: float | None, query_id: str | None) -> None:
+        widgets = self._use_widgets()
+        if widgets is not None:
+            display(widgets.ResultGrid(table, page_size=max(1, self.config.display_limit)))
+        else:
+            display(HtmlTable(table, self.config.display_limit, seconds, query_id))
+
+    def plan(self, plan: Any) -> None:
+        widgets = self._use_widgets()
+        if widgets is not None:
+            display(widgets.PlanView(plan))
+        else:
+            display(HTML(f"<pre class='e6-plan'>{html.escape(str(plan))}</pre>"))
+
+    def sql(self, statements: list[tuple[str, Mapping[str, Any] | None]]) -> None:
+        """`--show-sql`: the SQL as it would be sent, with bound values listed apart (never pasted)."""
+        parts = []
+        for text, params in statements:
+            bound = "".join(f"\n-- :{name} = {value!r}" for name, value in (params or {}).items())
+            parts.append(text + ";" + bound)
+        display(_Text("\n".join(parts)))
+
+    def note(self, text: str) -> None:
+        """A one-line message (feedback >= 1)."""
+        if self.config.feedback >= 1:
+            print(text, flush=True)
+
+    def value(self, obj: Any) -> None:
+        display(obj)
+
+
+class _Text:
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def __repr__(self) -> str:
+        return self.text
+
+    def _repr_html_(self) -> str:
+        return f"<pre class='e6-sql'>{html.escape(self.text)}</pre>"

@@ -1,0 +1,94 @@
+"""`_e6`: the last query run by `%%e6sql` (id, SQL, timings, rows, plan, cancel, rerun)."""
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import Any
+
+
+class LastQuery:
+    """The last query of a cell: what ran, how long each phase took, and its result.
+
+    ``timings`` (seconds): ``parse`` (submit until the engine prepared it), ``execution``
+    (until the first batch), ``fetch`` (the remaining batches), ``convert`` (Arrow to the
+    output type), ``total``. ``queue`` is the engine's own figure when the plan reports it.
+    """
+
+    def __init__(self, sql: str, *, handle: Any = None, cursor: Any = None,
+                 rerun: Callable[[], Any] | None = None, output: Callable[[Any], Any] | None = None) -> None:
+        self.sql = sql
+        self.handle = handle
+        self._cursor = cursor
+        self._rerun = rerun
+        self._output = output
+        self.timings: dict[str, float] = {}
+        self.table: Any = None  # the pyarrow Table once it is complete
+        self.value: Any = None  # the output value (pandas by default)
+        self.error: BaseException | None = None
+        self.done = threading.Event()
+        self._plan: Any = None
+
+    @property
+    def query_id(self) -> str | None:
+        return None if self.handle is None else str(self.handle.query_id)
+
+    @property
+    def state(self) -> str:
+        if self.handle is None:
+            return "failed" if self.error else "finished"
+        return str(self.handle.state)
+
+    @property
+    def row_count(self) -> int | None:
+        return None if self.table is None else int(self.table.num_rows)
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Wait for a `--background` query to finish; True when it did."""
+        return self.done.wait(timeout)
+
+    def cancel(self) -> None:
+        """Cancel the query on the engine (idempotent)."""
+        if self.handle is not None:
+            self.handle.cancel()
+
+    def plan(self) -> Any:
+        """The engine's explain-analyse plan (a dict), fetched once on demand."""
+        if self._plan is None:
+            if self._cursor is None:
+                raise RuntimeError("no plan: this query did not run on the engine")
+            self._plan = self._cursor.explain_analyse()
+        return self._plan
+
+    def to_arrow(self) -> Any:
+        self._raise_if_unfinished()
+        return self.table
+
+    def to_pandas(self) -> Any:
+        self._raise_if_unfinished()
+        return self.table.to_pandas()
+
+    def result(self) -> Any:
+        """The value in the configured output type (what an output variable gets)."""
+        self._raise_if_unfinished()
+        if self.value is None and self._output is not None:
+            self.value = self._output(self.table)
+        return self.value
+
+    def rerun(self) -> Any:
+        """Run the same cell again (same options, parameters read afresh)."""
+        if self._rerun is None:
+            raise RuntimeError("this query cannot be re-run")
+        return self._rerun()
+
+    def _raise_if_unfinished(self) -> None:
+        if self.error is not None:
+            raise self.error
+        if self.table is None:
+            raise RuntimeError(f"query {self.query_id} has no result yet (state: {self.state})")
+
+    def __repr__(self) -> str:
+        rows = "" if self.row_count is None else f", rows={self.row_count}"
+        total = self.timings.get("total")
+        took = "" if total is None else f", {total:.3f} s"
+        first = self.sql.strip().splitlines()[0][:60] if self.sql.strip() else ""
+        return f"<e6 query {self.query_id} {self.state}{rows}{took}: {first!r}>"

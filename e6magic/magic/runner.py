@@ -1,0 +1,155 @@
+"""Run blocking work on a worker thread while the cell waits in 100 ms slices; an interrupt cancels it.
+
+A query is written once as a generator that yields `Work` (a blocking call plus how to cancel it)
+and is driven either synchronously (a plain magic: Ctrl-C / Kernel > Interrupt arrives as
+``KeyboardInterrupt``) or as a coroutine (the rewritten top-level cell: widget clicks are handled
+while it awaits, and Interrupt arrives as ``asyncio.CancelledError``).
+"""
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import contextvars
+import threading
+import weakref
+from collections.abc import Callable, Generator
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+
+TICK = 0.1  # the wake-up: without it an awaiting cell acts on Interrupt only when the query ends
+WIND_DOWN = 2.0  # how long an interrupted cell waits for its worker, so late output stays in the cell
+
+_POOL = concurrent.futures.ThreadPoolExecutor(max_workers=8, thread_name_prefix="e6sql")
+_LIVE: weakref.WeakSet[Any] = weakref.WeakSet()  # handles still running, cancelled at kernel exit
+_LIVE_LOCK = threading.Lock()
+
+
+@dataclass
+class Work:
+    """A blocking call for the worker; ``cancel`` stops it from another thread.
+
+    ``cancel_result`` cancels what the call returned, for a call interrupted before it returned
+    its handle (a submit that was still waiting for prepare).
+    """
+
+    call: Callable[[], Any]
+    cancel: Callable[[], None] | None = None
+    tick: Callable[[], None] | None = None
+    cancel_result: bool = False
+
+
+Plan = Generator[Work, Any, T]
+
+
+def track(handle: Any) -> None:
+    with _LIVE_LOCK:
+        _LIVE.add(handle)
+
+
+def cancel_all() -> int:
+    """Cancel every handle still running (kernel shutdown); returns how many were asked."""
+    with _LIVE_LOCK:
+        handles = list(_LIVE)
+    asked = 0
+    for handle in handles:
+        if getattr(handle, "state", "") in ("finished", "cancelled", "failed"):
+            continue
+        try:
+            handle.cancel()
+            asked += 1
+        except Exception:  # noqa: BLE001 - best effort at exit
+            pass
+    return asked
+
+
+def _submit(work: Work) -> concurrent.futures.Future[Any]:
+    return _POOL.submit(contextvars.copy_context().run, work.call)
+
+
+def _abandon(work: Work, future: concurrent.futures.Future[Any]) -> None:
+    if work.cancel is not None:
+        work.cancel()
+    concurrent.futures.wait([future], timeout=WIND_DOWN)
+    _cancel_late_result(work, future)
+
+
+def _cancel_late_result(work: Work, future: Any) -> None:
+    if work.cancel_result and future.done() and not future.cancelled() and future.exception() is None:
+        late = future.result()
+        if hasattr(late, "cancel"):
+            late.cancel()
+
+
+def drive(plan: Plan[T]) -> T:
+    """Run ``plan`` in this thread, its work on a worker; Ctrl-C cancels the work and re-raises."""
+    value: Any = None
+    error: BaseException | None = None
+    while True:
+        try:
+            work = plan.throw(error) if error is not None else plan.send(value)
+        except StopIteration as stop:
+            return stop.value  # type: ignore[no-any-return]
+        value, error = None, None
+        future = _submit(work)
+        try:
+            while True:
+                try:
+                    value = future.result(timeout=TICK)
+                    break
+                except concurrent.futures.TimeoutError:
+                    if work.tick is not None:
+                        work.tick()
+        except KeyboardInterrupt:
+            _abandon(work, future)
+            error = KeyboardInterrupt()
+        except Exception as exc:  # noqa: BLE001 - handed to the plan, which decides
+            error = exc
+
+
+async def drive_async(plan: Plan[T]) -> T:
+    """Await ``plan`` in the kernel's loop; Interrupt (CancelledError) cancels the work.
+
+    Re-raised as ``KeyboardInterrupt`` so the cell ends as a sync cell's interrupt does (two
+    frames, queued cells aborted). Only for the top-level rewritten cell: a general async API
+    must not turn a cancellation into KeyboardInterrupt.
+    """
+    loop = asyncio.get_running_loop()
+    value: Any = None
+    error: BaseException | None = None
+    while True:
+        try:
+            work = plan.throw(error) if error is not None else plan.send(value)
+        except StopIteration as stop:
+            return stop.value  # type: ignore[no-any-return]
+        value, error = None, None
+        future = loop.run_in_executor(_POOL, contextvars.copy_context().run, work.call)
+        try:
+            while not future.done():
+                await asyncio.wait([future], timeout=TICK)
+                if work.tick is not None and not future.done():
+                    work.tick()
+            value = future.result()
+        except (KeyboardInterrupt, asyncio.CancelledError):
+            if work.cancel is not None:
+                work.cancel()
+            await asyncio.wait([future], timeout=WIND_DOWN)
+            _cancel_late_result(work, future)
+            error = KeyboardInterrupt()
+        except Exception as exc:  # noqa: BLE001
+            error = exc
+        if isinstance(error, KeyboardInterrupt):
+            # the plan gets one chance to mark its widgets; then the cell ends
+            try:
+                plan.throw(error)
+            except KeyboardInterrupt:
+                pass
+            raise KeyboardInterrupt() from None
+
+
+def run_in_background(call: Callable[[], T], done: Callable[[concurrent.futures.Future[T]], None]) -> concurrent.futures.Future[T]:
+    """Start ``call`` on a worker and return at once; ``done`` runs on the worker when it ends."""
+    future = _POOL.submit(contextvars.copy_context().run, call)
+    future.add_done_callback(done)
+    return future

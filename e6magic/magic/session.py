@@ -1,0 +1,273 @@
+"""One kernel's `%%e6sql` state and the plan of a cell: connect, bind, submit, wait, collect, show."""
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from typing import Any
+
+from IPython.core.error import UsageError
+
+from e6magic.magic import errors, runner
+from e6magic.magic.command import Command, parse
+from e6magic.magic.config import E6Magic
+from e6magic.magic.connections import Connections, Endpoint, profiles_path, resolve, with_token
+from e6magic.magic.display import Display
+from e6magic.magic.last import LastQuery
+from e6magic.magic.params import bind, render_template
+from e6magic.magic.runner import Plan, Work
+from e6magic.magic.sqltext import split_statements
+
+FINAL = ("finished", "cancelled", "failed")
+
+
+def connect_endpoint(endpoint: Endpoint) -> Any:
+    """Open a client connection to ``endpoint`` (blocking; runs on a worker)."""
+    from e6magic.client import connect
+
+    return connect(host=endpoint.host, port=endpoint.port, username=endpoint.username or "e6magic",
+                   password=endpoint.token, catalog=endpoint.catalog, database=endpoint.database,
+                   cluster_name=endpoint.cluster, secure=endpoint.secure)
+
+
+def start_local_engine() -> Any:
+    """Start the embedded local engine on a free loopback port, with the demo catalog."""
+    from e6magic.engine import LocalEngine
+
+    return LocalEngine(host="127.0.0.1", port=0, demo=True).start()
+
+
+def to_output(table: Any, output: str) -> Any:
+    """Convert a pyarrow Table to the configured output type."""
+    if output == "arrow":
+        return table
+    if output == "polars":
+        try:
+            import polars
+        except ImportError as exc:
+            raise UsageError("E6Magic.output = 'polars' needs polars: pip install polars") from exc
+        return polars.from_arrow(table)
+    return table.to_pandas()
+
+
+def collect(handle: Any, limit: int | None, timings: dict[str, float]) -> Any:
+    """Read the whole result (or its first ``limit`` rows, then cancel the rest). Blocking."""
+    import pyarrow as pa
+
+    start = time.perf_counter()
+    if limit is None:
+        batches = []
+        for batch in handle.batches():
+            if not batches:
+                timings["execution"] = time.perf_counter() - start
+            batches.append(batch)
+        table = handle.result()
+        timings.setdefault("execution", time.perf_counter() - start)
+    else:
+        batches, rows = [], 0
+        table = None
+        for batch in handle.batches():
+            if not batches:
+                timings["execution"] = time.perf_counter() - start
+            batches.append(batch)
+            rows += batch.num_rows
+            if rows >= limit:
+                handle.cancel()  # the rest is not wanted: free the engine now
+                break
+        if batches:
+            table = pa.Table.from_batches(batches).slice(0, limit)
+        else:
+            table = handle.result().slice(0, limit)
+        timings.setdefault("execution", time.perf_counter() - start)
+    timings["fetch"] = time.perf_counter() - start - timings["execution"]
+    return table
+
+
+class Session:
+    """The kernel's connections, options and last query; runs parsed commands as plans."""
+
+    def __init__(self, shell: Any, config: E6Magic) -> None:
+        self.shell = shell
+        self.config = config
+        self.display = Display(config)
+        self.connections = Connections(connect_endpoint, start_local_engine)
+        self.last: LastQuery | None = None
+
+    # -- entry points -------------------------------------------------------------------
+    def run(self, line: str, cell: str | None) -> Any:
+        """The blocking magic: Ctrl-C / Interrupt cancels the query on the engine."""
+        command = parse(line, cell)
+        return runner.drive(self.plan(command, line, cell))
+
+    async def run_async(self, line: str, cell: str | None) -> Any:
+        """The rewritten top-level cell: awaited in the kernel loop, so Cancel clicks get through."""
+        command = parse(line, cell)
+        return await runner.drive_async(self.plan(command, line, cell))
+
+    def shutdown(self) -> None:
+        runner.cancel_all()
+        self.connections.close()
+
+    # -- the plan -----------------------------------------------------------------------
+    def plan(self, cmd: Command, line: str, cell: str | None) -> Plan[Any]:
+        ns = self.shell.user_ns
+        if cmd.close:
+            self.connections.close()
+            self.display.note("e6sql: connections closed.")
+            return None
+        connection = yield from self._connection(cmd)
+        if not cmd.sql.strip():
+            return None
+        statements = self._bound_statements(cmd, ns)
+        if cmd.show_sql:
+            self.display.sql(statements)
+            return None
+        if cmd.dry_run:
+            if any(params for _, params in statements):
+                raise UsageError("--dry-run cannot bind :name parameters; try --show-sql to see them.")
+            for text, _ in statements:
+                answer = yield Work(lambda t=text: connection.dry_run(t))
+                self.display.value(answer)
+            return None
+        last = None
+        for index, (text, params) in enumerate(statements):
+            last = yield from self._one(connection, cmd, text, params, line, cell,
+                                        is_last=index == len(statements) - 1)
+        return (yield from self._finish(cmd, last, ns, cell is None))
+
+    def _connection(self, cmd: Command) -> Plan[Any]:
+        if cmd.connect is not None or cmd.alias is not None:
+            endpoint = resolve(cmd.connect, cmd.alias, profiles=profiles_path(self.config.profiles_path))
+            if endpoint is None:  # pragma: no cover - resolve always answers when asked
+                raise UsageError("nothing to connect to")
+            endpoint = with_token(endpoint)
+            if cmd.connect is None:
+                return (yield Work(lambda: self.connections.for_alias(endpoint, str(cmd.alias))))
+            connection = yield Work(lambda: self.connections.open(endpoint))
+            self.display.note(f"e6sql: connected to {endpoint.describe()}.")
+            return connection
+        connection = self.connections.current
+        if connection is not None:
+            return connection
+        endpoint = resolve(None, None, profiles=profiles_path(self.config.profiles_path))
+        if endpoint is not None:
+            endpoint = with_token(endpoint)  # the prompt runs here, on the main thread
+            connection = yield Work(lambda: self.connections.open(endpoint))
+            self.display.note(f"e6sql: connected to {endpoint.describe()}.")
+            return connection
+        local = yield Work(self.connections.start_embedded)
+        connection = yield Work(lambda: self.connections.open(local))
+        self.display.note(self.connections.embedded_note())
+        return connection
+
+    def _bound_statements(self, cmd: Command, ns: Mapping[str, Any]) -> list[tuple[str, dict[str, Any] | None]]:
+        sql = render_template(cmd.sql, ns) if cmd.jinja else cmd.sql
+        statements = split_statements(sql)
+        if not statements:
+            raise UsageError("no SQL to run after rendering the template.")
+        if not self.config.bind_params:
+            return [(text, None) for text in statements]
+        return [bind(text, ns) for text in statements]
+
+    def _cursor(self, connection: Any, cmd: Command) -> Any:
+        if cmd.catalog is None and cmd.database is None:
+            return connection.cursor()
+        return connection.cursor(catalog=cmd.catalog, database=cmd.database)
+
+    def _one(self, connection: Any, cmd: Command, text: str, params: dict[str, Any] | None,
+             line: str, cell: str | None, *, is_last: bool) -> Plan[LastQuery]:
+        cursor = self._cursor(connection, cmd)
+        last = LastQuery(text, cursor=cursor, rerun=lambda: self.run(line, cell),
+                         output=lambda table: to_output(table, self.config.output))
+        self.last = last
+        self.shell.user_ns["_e6"] = last
+        started = time.perf_counter()
+        try:
+            handle = yield Work(lambda: cursor.submit(text, params), cancel_result=True)
+        except KeyboardInterrupt:
+            raise
+        except Exception as exc:
+            last.error = self._error(exc)
+            raise last.error from None
+        last.handle = handle
+        runner.track(handle)
+        last.timings["parse"] = time.perf_counter() - started
+        limit = cmd.limit if cmd.limit is not None else (self.config.autolimit or None)
+        if cmd.background:
+            self._background(cmd, last, handle, limit, started, is_last)
+            return last
+        status = self.display.status(handle)
+        try:
+            last.table = yield Work(lambda: collect(handle, limit, last.timings), cancel=handle.cancel,
+                                    tick=status.refresh if status is not None else None)
+        except KeyboardInterrupt:
+            handle.cancel()
+            if status is not None:
+                status.finish("cancelled", "interrupted")
+            raise
+        except Exception as exc:
+            if status is not None:
+                status.finish(None, errors.message(exc))
+            last.error = self._error(exc)
+            raise last.error from None
+        finally:
+            last.done.set()
+        if status is not None:
+            status.finish("finished")
+        last.timings["total"] = time.perf_counter() - started
+        if cmd.explain and is_last:
+            plan = yield Work(cursor.explain_analyse)
+            last._plan = plan
+        return last
+
+    def _finish(self, cmd: Command, last: LastQuery | None, ns: dict[str, Any], line_mode: bool) -> Plan[Any]:
+        if last is None or cmd.background:
+            return last if cmd.background and cmd.target is None else None
+        started = time.perf_counter()
+        value = last.result()
+        last.timings["convert"] = time.perf_counter() - started
+        if cmd.target is not None:
+            ns[cmd.target] = value
+            if self.config.feedback >= 1:
+                shape = f"{last.row_count:,} rows"
+                self.display.note(f"e6sql: {cmd.target} = {shape} (query {last.query_id}).")
+        elif not line_mode:
+            self.display.result(last.table, last.timings.get("total"), last.query_id)
+        if cmd.explain:
+            self.display.plan(last.plan())
+        if line_mode and cmd.target is None:
+            return value
+        return None
+        yield  # a generator like every plan step  # noqa: B901
+
+    def _background(self, cmd: Command, last: LastQuery, handle: Any, limit: int | None,
+                    started: float, is_last: bool) -> None:
+        status = self.display.status(handle)
+        ns = self.shell.user_ns
+
+        def work() -> Any:
+            return collect(handle, limit, last.timings)
+
+        def done(future: Any) -> None:
+            try:
+                last.table = future.result()
+                last.timings["total"] = time.perf_counter() - started
+                if is_last and cmd.target is not None:
+                    ns[cmd.target] = last.result()  # filled only with the complete result
+                if status is not None:
+                    status.finish("finished")
+            except BaseException as exc:  # noqa: BLE001 - kept on the handle for _e6
+                last.error = self._error(exc)
+                if status is not None:
+                    status.finish(None, errors.message(exc))
+            finally:
+                last.done.set()
+
+        runner.run_in_background(work, done)
+        self.display.note(f"e6sql: query {handle.query_id} runs in the background"
+                          + (f"; {cmd.target} is set when it finishes" if cmd.target else "")
+                          + " (_e6.wait(), _e6.cancel()).")
+
+    def _error(self, exc: BaseException) -> BaseException:
+        if isinstance(exc, UsageError) or not self.config.short_errors:
+            return exc
+        return errors.shorten(exc)
