@@ -62,9 +62,15 @@ def pyproject_settings(start: Path | None = None) -> dict[str, Any]:
 
 
 def apply_pyproject(config: E6Magic, start: Path | None = None) -> dict[str, Any]:
-    """Set options from `[tool.e6magic]`; a bad value raises ``ValueError`` naming the option."""
+    """Set options from `[tool.e6magic]`; a bad value raises ``ValueError`` naming the option.
+
+    An option already set in the IPython config (a kernelspec's ``--E6Magic.x=``) wins.
+    """
     settings = pyproject_settings(start)
+    preset = set(config.config.get("E6Magic", {}))
     for name, value in settings.items():
+        if name in preset:
+            continue
         try:
             setattr(config, name, value)
         except Exception as exc:  # traitlets raises TraitError with a long text
