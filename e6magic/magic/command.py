@@ -46,6 +46,7 @@ class Command:
     alias: str | None = None
     connect: ConnectRequest | None = None
     close: bool = False
+    refresh: bool = False
 
     @property
     def statements(self) -> list[str]:
@@ -79,7 +80,7 @@ def parse(line: str, cell: str | None = None) -> Command:
             raise UsageError(f"-f {file} and SQL in the cell: give one or the other. {USAGE}")
         sql = _read_sql_file(str(file))
     connect = _connect_request(values)
-    if not sql.strip() and connect is None and not values.get("close"):
+    if not sql.strip() and connect is None and not values.get("close") and not values.get("refresh"):
         raise UsageError(f"no SQL to run. {USAGE}")
     if not split_statements(sql) and sql.strip():
         raise UsageError("the cell holds only comments: no SQL to run.")
@@ -89,7 +90,7 @@ def parse(line: str, cell: str | None = None) -> Command:
         explain=bool(values.get("explain")), dry_run=bool(values.get("dry_run")),
         show_sql=bool(values.get("show_sql")), background=bool(values.get("background")),
         jinja=bool(values.get("jinja")), file=file, alias=values.get("alias"),  # type: ignore[arg-type]
-        connect=connect, close=bool(values.get("close")),
+        connect=connect, close=bool(values.get("close")), refresh=bool(values.get("refresh")),
     )
 
 

@@ -10,7 +10,7 @@ from IPython.core.error import UsageError
 USAGE = (
     "usage: %%e6sql [df <<] [-o NAME] [--limit N] [--catalog C] [--database D] [--explain] "
     "[--dry-run] [--show-sql] [--background] [-f FILE] [-j] [-c ALIAS] "
-    "[--connect [--host H] [--port P] [--cluster NAME] [--secure] [--username U] [--token]]"
+    "[--connect [--host H] [--port P] [--cluster NAME] [--secure] [--username U] [--token]] [--close] [--refresh]"
 )
 
 
@@ -38,6 +38,7 @@ OPTIONS: dict[str, Option] = {
     # the value is optional: a bare --token asks with a hidden prompt (nothing lands in the notebook)
     "--token": Option("token"),
     "--close": Option("close"),
+    "--refresh": Option("refresh"),
 }
 
 # an option token: dashes then a letter, so "-- comment" and "-1" stay SQL

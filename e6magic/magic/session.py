@@ -91,6 +91,7 @@ class Session:
         self.display = Display(config)
         self.connections = Connections(connect_endpoint, start_local_engine)
         self.last: LastQuery | None = None
+        self.schema: Any = None  # the completer's SchemaCache, set when it is installed
 
     # -- entry points -------------------------------------------------------------------
     def run(self, line: str, cell: str | None) -> Any:
@@ -113,6 +114,11 @@ class Session:
         if cmd.close:
             self.connections.close()
             self.display.note("e6sql: connections closed.")
+            return None
+        if cmd.refresh and getattr(self, "schema", None) is not None:
+            self.schema.refresh()
+            self.display.note("e6sql: schema names will be read again for completion.")
+        if not cmd.sql.strip() and cmd.connect is None and cmd.alias is None:
             return None
         connection = yield from self._connection(cmd)
         if not cmd.sql.strip():

@@ -1,0 +1,112 @@
+"""Whole notebooks in a real ipykernel (nbclient): the awaited-cell route, errors, interrupt, quickstart."""
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+from nbclient.exceptions import CellExecutionError
+
+pytestmark = pytest.mark.slow
+
+ROOT = Path(__file__).resolve().parents[2]
+QUICKSTART = ROOT / "examples" / "notebooks" / "quickstart.ipynb"
+LONG_QUERY = "SELECT count(*) FROM range(10000000000)"
+
+
+@pytest.fixture
+def kernel_env(engine, clean_env, monkeypatch):
+    """The kernel inherits these: it connects to the session's engine through E6DATA_* variables."""
+    monkeypatch.setenv("E6DATA_HOST", "127.0.0.1")
+    monkeypatch.setenv("E6DATA_PORT", str(engine.port))
+    monkeypatch.setenv("E6DATA_USERNAME", "nb@example.com")
+    monkeypatch.setenv("E6DATA_PASSWORD", engine.token)
+    return engine
+
+
+def _run(cells, *, timeout=60, allow_errors=False, interrupt_on_timeout=False):
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(src) for src in cells]
+    client = NotebookClient(nb, timeout=timeout, kernel_name="python3", allow_errors=allow_errors,
+                            interrupt_on_timeout=interrupt_on_timeout, cwd=str(ROOT))
+    client.execute()
+    return nb
+
+
+def _text(cell):
+    parts = []
+    for out in cell.outputs:
+        parts.append(out.get("text", ""))
+        parts.append(out.get("data", {}).get("text/plain", ""))
+        parts.append(out.get("data", {}).get("text/html", ""))
+        if out.get("output_type") == "error":
+            parts.append(f"{out['ename']}: {out['evalue']}")
+    return "\n".join(parts)
+
+
+def _wait_no_queries(engine, timeout=10.0):
+    deadline = time.monotonic() + timeout
+    while engine.queries() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return engine.queries()
+
+
+def test_top_level_cell_is_awaited_and_assigns(kernel_env):
+    nb = _run([
+        "%load_ext e6magic",
+        "%%e6sql df <<\nSELECT 1 AS one, 'x' AS s",
+        "print(type(df).__name__, df['one'].tolist(), In[2].startswith('await '))",
+        "%%time\n%%e6sql t <<\nSELECT 2 AS two",
+        "print(t['two'].tolist())",
+    ])
+    assert "DataFrame [1] True" in _text(nb.cells[2])
+    assert "[2]" in _text(nb.cells[4])
+
+
+def test_error_fails_the_cell_and_stops_the_run(kernel_env):
+    with pytest.raises(CellExecutionError) as excinfo:
+        _run(["%load_ext e6magic", "%%e6sql\nSELECT * FROM no_such_table", "print('not reached')"])
+    text = str(excinfo.value)
+    assert "no_such_table" in text and "query id" in text
+    assert kernel_env.token not in text
+
+
+def test_bad_option_fails_the_cell(kernel_env):
+    with pytest.raises(CellExecutionError, match="unknown option --nope"):
+        _run(["%load_ext e6magic", "%%e6sql --nope\nSELECT 1"])
+
+
+def test_interrupt_cancels_the_query_on_the_engine(kernel_env):
+    nb = _run(["%load_ext e6magic", f"%%e6sql big <<\n{LONG_QUERY}", "print('big' in globals())"],
+              timeout=4, allow_errors=True, interrupt_on_timeout=True)
+    assert "KeyboardInterrupt" in _text(nb.cells[1])
+    assert _wait_no_queries(kernel_env) == {}
+
+
+def test_cancel_while_awaiting_fails_the_cell_and_assigns_nothing(kernel_env):
+    clicker = (
+        "import threading, time\n"
+        "def click():\n"
+        "    for _ in range(200):\n"
+        "        last = globals().get('_e6')\n"
+        "        if last is not None and last.handle is not None:\n"
+        "            last.cancel(); return\n"
+        "        time.sleep(0.05)\n"
+        "threading.Thread(target=click, daemon=True).start()"
+    )
+    nb = _run(["%load_ext e6magic", clicker, f"%%e6sql big <<\n{LONG_QUERY}", "print('big' in globals())"],
+              allow_errors=True)
+    error = [o for o in nb.cells[2].outputs if o.get("output_type") == "error"]
+    assert error and error[0]["ename"] == "QueryCancelled"
+    assert "False" in _text(nb.cells[3])
+    assert _wait_no_queries(kernel_env) == {}
+
+
+def test_quickstart_notebook_runs(clean_env):
+    nb = nbformat.read(QUICKSTART, as_version=4)
+    NotebookClient(nb, timeout=120, kernel_name="python3", cwd=str(QUICKSTART.parent)).execute()
+    outputs = "\n".join(_text(cell) for cell in nb.cells if cell.cell_type == "code")
+    assert "embedded local engine" in outputs
+    assert "Error" not in outputs
