@@ -54,30 +54,19 @@ def collect(handle: Any, limit: int | None, timings: dict[str, float]) -> Any:
     import pyarrow as pa
 
     start = time.perf_counter()
-    if limit is None:
-        batches = []
-        for batch in handle.batches():
-            if not batches:
-                timings["execution"] = time.perf_counter() - start
-            batches.append(batch)
-        table = handle.result()
-        timings.setdefault("execution", time.perf_counter() - start)
-    else:
-        batches, rows = [], 0
-        table = None
-        for batch in handle.batches():
-            if not batches:
-                timings["execution"] = time.perf_counter() - start
-            batches.append(batch)
-            rows += batch.num_rows
-            if rows >= limit:
-                handle.cancel()  # the rest is not wanted: free the engine now
-                break
-        if batches:
-            table = pa.Table.from_batches(batches).slice(0, limit)
-        else:
-            table = handle.result().slice(0, limit)
-        timings.setdefault("execution", time.perf_counter() - start)
+    batches, rows = [], 0
+    for batch in handle.batches():
+        if not batches:
+            timings["execution"] = time.perf_counter() - start
+        batches.append(batch)
+        rows += batch.num_rows
+        if limit is not None and rows >= limit:
+            handle.cancel()  # the rest is not wanted: free the engine now
+            break
+    timings.setdefault("execution", time.perf_counter() - start)
+    table = pa.Table.from_batches(batches) if batches else handle.result()
+    if limit is not None:
+        table = table.slice(0, limit)
     timings["fetch"] = time.perf_counter() - start - timings["execution"]
     return table
 
@@ -125,18 +114,18 @@ class Session:
             return None
         statements = self._bound_statements(cmd, ns)
         if cmd.show_sql:
-            self.display.sql(statements)
+            self.display.sql([(sent, params) for _, sent, params in statements])
             return None
         if cmd.dry_run:
-            if any(params for _, params in statements):
+            if any(params for _, _, params in statements):
                 raise UsageError("--dry-run cannot bind :name parameters; try --show-sql to see them.")
-            for text, _ in statements:
+            for text, _, _ in statements:
                 answer = yield Work(lambda t=text: connection.dry_run(t))
                 self.display.value(answer)
             return None
         last = None
-        for index, (text, params) in enumerate(statements):
-            last = yield from self._one(connection, cmd, text, params, line, cell,
+        for index, (written, text, params) in enumerate(statements):
+            last = yield from self._one(connection, cmd, written, text, params, line, cell,
                                         is_last=index == len(statements) - 1)
         return (yield from self._finish(cmd, last, ns, cell is None))
 
@@ -165,24 +154,25 @@ class Session:
         self.display.note(self.connections.embedded_note())
         return connection
 
-    def _bound_statements(self, cmd: Command, ns: Mapping[str, Any]) -> list[tuple[str, dict[str, Any] | None]]:
+    def _bound_statements(self, cmd: Command, ns: Mapping[str, Any]) -> list[tuple[str, str, dict[str, Any] | None]]:
+        """(as written, as sent, params) for each statement."""
         sql = render_template(cmd.sql, ns) if cmd.jinja else cmd.sql
         statements = split_statements(sql)
         if not statements:
             raise UsageError("no SQL to run after rendering the template.")
         if not self.config.bind_params:
-            return [(text, None) for text in statements]
-        return [bind(text, ns) for text in statements]
+            return [(text, text, None) for text in statements]
+        return [(text, *bind(text, ns)) for text in statements]
 
     def _cursor(self, connection: Any, cmd: Command) -> Any:
         if cmd.catalog is None and cmd.database is None:
             return connection.cursor()
         return connection.cursor(catalog=cmd.catalog, database=cmd.database)
 
-    def _one(self, connection: Any, cmd: Command, text: str, params: dict[str, Any] | None,
+    def _one(self, connection: Any, cmd: Command, written: str, text: str, params: dict[str, Any] | None,
              line: str, cell: str | None, *, is_last: bool) -> Plan[LastQuery]:
         cursor = self._cursor(connection, cmd)
-        last = LastQuery(text, cursor=cursor, rerun=lambda: self.run(line, cell),
+        last = LastQuery(written, cursor=cursor, rerun=lambda: self.run(line, cell),
                          output=lambda table: to_output(table, self.config.output))
         self.last = last
         self.shell.user_ns["_e6"] = last
