@@ -1,0 +1,202 @@
+"""ResultGrid: kernel-side paging and sorting over a result that may still be streaming in."""
+from __future__ import annotations
+
+import math
+import threading
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import traitlets as t
+
+from e6magic.widgets._base import STATIC, E6Widget, esc
+from e6magic.widgets._cells import is_numeric, table_rows, type_label
+
+MAX_PAGE_SIZE = 1000
+FALLBACK_ROWS = 10
+
+
+class ResultGrid(E6Widget):
+    """Page and sort a result in the kernel; the page holds only ``page_size`` rows as text.
+
+    Parameters
+    ----------
+    source
+        A ``pa.Table`` (complete), a ``pandas.DataFrame``, a ``pa.Schema`` or a query handle
+        (both start empty: feed them with ``append(batch)`` and close with ``done()``).
+    page_size
+        Rows per page, 1-1000.
+
+    The grid keeps references to the result's record batches (no copy) and, while sorted,
+    one int64 index per row; the browser only ever holds the current page.
+    """
+
+    _esm = STATIC / "grid.js"
+
+    query_id = t.Unicode("").tag(sync=True)
+    columns = t.List().tag(sync=True)       # [{"name", "type", "numeric"}]
+    row_count = t.Int(0).tag(sync=True)
+    complete = t.Bool(False).tag(sync=True)
+    page = t.Int(0).tag(sync=True)          # zero-based
+    page_size = t.Int(50).tag(sync=True)
+    sort_column = t.Unicode("").tag(sync=True)  # "" = arrival order
+    sort_descending = t.Bool(False).tag(sync=True)
+    sorted_rows = t.Int(0).tag(sync=True)   # rows the current sort covers (less while streaming)
+    rows = t.List().tag(sync=True)          # the current page, display strings or None
+    error = t.Unicode("").tag(sync=True)
+
+    def __init__(self, source: Any = None, page_size: int = 50, **kwargs: Any) -> None:
+        super().__init__(page_size=_clamp_page_size(page_size), **kwargs)
+        self._lock = threading.RLock()
+        self._batches: list[pa.RecordBatch] = []
+        self._schema: pa.Schema | None = None
+        self._table: pa.Table | None = None
+        self._order: pa.Array | None = None
+        if source is not None and type(source).__module__.startswith("pandas"):
+            source = pa.Table.from_pandas(source, preserve_index=False)
+        if isinstance(source, pa.Table):
+            self._set_schema(source.schema)
+            self._batches = [b for b in source.to_batches() if b.num_rows]
+            self.done()
+        elif isinstance(source, pa.Schema):
+            self._set_schema(source)
+        elif source is not None and hasattr(source, "query_id"):
+            self.query_id = str(source.query_id)
+        elif source is not None:
+            msg = f"ResultGrid needs a pyarrow Table, a DataFrame, a Schema or a query handle, not {type(source).__name__}"
+            raise TypeError(msg)
+
+    # -- feeding ---------------------------------------------------------------------------
+    def append(self, batch: pa.RecordBatch | pa.Table) -> None:
+        """Add rows that just arrived; the visible page fills in if it was not yet full."""
+        batches = batch.to_batches() if isinstance(batch, pa.Table) else [batch]
+        with self._lock:
+            if self._schema is None:
+                self._set_schema(batches[0].schema if batches else batch.schema)
+            for b in batches:
+                if b.num_rows:
+                    self._batches.append(b if b.schema.equals(self._schema) else b.cast(self._schema))
+            self._table = None
+            shown_before = self.row_count
+            with self.hold_sync():
+                self.row_count = sum(b.num_rows for b in self._batches)
+                page_end = (self.page + 1) * self.page_size
+                if self._order is None and shown_before < page_end:
+                    self._render_page()
+
+    def done(self) -> None:
+        """All rows are in: a sort made while streaming is redone over the whole result."""
+        with self._lock, self.hold_sync():
+            self._table = None
+            self.row_count = sum(b.num_rows for b in self._batches)
+            self.complete = True
+            if self.sort_column:
+                self._sort()
+            self._render_page()
+        self._refresh_fallback()
+
+    @property
+    def table(self) -> pa.Table:
+        """Every row received so far, in arrival order (zero-copy over the batches)."""
+        with self._lock:
+            if self._table is None:
+                schema = self._schema if self._schema is not None else pa.schema([])
+                self._table = pa.Table.from_batches(self._batches, schema=schema)
+            return self._table
+
+    # -- navigation (also reachable from the view through custom messages) ----------------
+    @property
+    def page_count(self) -> int:
+        return max(1, math.ceil(self.row_count / self.page_size))
+
+    def goto(self, page: int) -> None:
+        """Show page ``page`` (zero-based, clamped; ``-1`` is the last page)."""
+        with self._lock, self.hold_sync():
+            self.page = self.page_count - 1 if page < 0 else min(max(0, int(page)), self.page_count - 1)
+            self._render_page()
+
+    def sort_by(self, column: str | None, descending: bool = False) -> None:
+        """Sort the whole result by one column (nulls last, ties in arrival order); None unsorts."""
+        with self._lock, self.hold_sync():
+            if column and (self._schema is None or column not in self._schema.names):
+                self.error = f"no column named {column!r}"
+                return
+            self.error = ""
+            self.sort_column = column or ""
+            self.sort_descending = bool(descending) and bool(column)
+            self._sort()
+            self.page = 0
+            self._render_page()
+
+    def set_page_size(self, page_size: int) -> None:
+        with self._lock, self.hold_sync():
+            first_row = self.page * self.page_size
+            self.page_size = _clamp_page_size(page_size)
+            self.page = first_row // self.page_size
+            self._render_page()
+
+    def _msg_page(self, content: dict[str, Any]) -> None:
+        self.goto(_int(content.get("page"), 0))
+
+    def _msg_sort(self, content: dict[str, Any]) -> None:
+        column = content.get("column")
+        self.sort_by(column if isinstance(column, str) else None, bool(content.get("descending")))
+
+    def _msg_page_size(self, content: dict[str, Any]) -> None:
+        self.set_page_size(_int(content.get("page_size"), self.page_size))
+
+    # -- internals -------------------------------------------------------------------------
+    def _set_schema(self, schema: pa.Schema) -> None:
+        self._schema = schema
+        self.columns = [{"name": f.name, "type": type_label(f.type), "numeric": is_numeric(f.type)}
+                        for f in schema]
+
+    def _sort(self) -> None:
+        if not self.sort_column:
+            self._order, self.sorted_rows = None, 0
+            return
+        table = self.table
+        order = "descending" if self.sort_descending else "ascending"
+        try:
+            self._order = pc.sort_indices(table, sort_keys=[(self.sort_column, order, "at_end")])
+        except (pa.ArrowNotImplementedError, pa.ArrowInvalid):
+            kind = table.schema.field(self.sort_column).type
+            self.error = f"cannot sort by {self.sort_column} ({kind})"
+            self._order, self.sort_column, self.sort_descending = None, "", False
+        self.sorted_rows = len(self._order) if self._order is not None else 0
+
+    def _render_page(self) -> None:
+        self.page = min(self.page, self.page_count - 1)
+        start = self.page * self.page_size
+        self.rows = table_rows(self._page_table(start, self.page_size))
+
+    def _page_table(self, start: int, size: int) -> pa.Table:
+        table = self.table
+        if self._order is None:
+            return table.slice(start, size)
+        return table.take(self._order.slice(start, size))
+
+    # -- fallback --------------------------------------------------------------------------
+    def fallback_text(self) -> str:
+        more = "" if self.complete else " so far"
+        return f"{self.row_count:,} rows{more} × {len(self.columns)} columns"
+
+    def fallback_html(self) -> str:
+        head = "".join(f"<th>{esc(c['name'])}<br><small>{esc(c['type'])}</small></th>" for c in self.columns)
+        body = "".join("<tr>" + "".join("<td><i>NULL</i></td>" if v is None else f"<td>{esc(v)}</td>"
+                                         for v in row) + "</tr>" for row in self.rows[:FALLBACK_ROWS])
+        sort = f", sorted by {esc(self.sort_column)}{' desc' if self.sort_descending else ''}" if self.sort_column else ""
+        caption = f"{esc(self.fallback_text())}{sort}; first {min(len(self.rows), FALLBACK_ROWS)} rows shown"
+        return (f'<div class="e6-grid"><table><caption style="caption-side:bottom">{caption}</caption>'
+                f"<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>")
+
+
+def _clamp_page_size(page_size: int) -> int:
+    return min(max(1, int(page_size)), MAX_PAGE_SIZE)
+
+
+def _int(value: Any, default: int) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return default

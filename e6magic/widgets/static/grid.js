@@ -1,0 +1,168 @@
+// ResultGrid view (.e6-grid): shows one page the kernel sliced; paging and sorting are kernel requests.
+function h(tag, className, text) {
+  const node = document.createElement(tag);
+  if (className) node.className = className;
+  if (text !== undefined) node.textContent = text;
+  return node;
+}
+
+function csvField(v) {
+  if (v === null || v === undefined) return "";
+  const s = String(v);
+  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+function render({ model, el }) {
+  const root = h("div", "e6-widget e6-grid");
+  const bar = h("div", "e6-grid-bar");
+  const info = h("span", "e6-grid-info");
+  const pager = h("span", "e6-pager");
+  const first = h("button", "e6-button e6-page-first", "«");
+  const prev = h("button", "e6-button e6-page-prev", "‹");
+  const pageInput = h("input", "e6-page-input");
+  pageInput.type = "number";
+  pageInput.min = "1";
+  const pageOf = h("span", "e6-page-of");
+  const next = h("button", "e6-button e6-page-next", "›");
+  const last = h("button", "e6-button e6-page-last", "»");
+  first.title = "first page"; prev.title = "previous page"; next.title = "next page"; last.title = "last page";
+  pager.append(first, prev, pageInput, pageOf, next, last);
+  const copy = h("button", "e6-button e6-copy", "Copy CSV");
+  const download = h("button", "e6-button e6-download", "Download CSV");
+  copy.title = download.title = "the rows on this page, in the current sort order";
+  bar.append(info, pager, copy, download);
+  const error = h("div", "e6-error");
+  const scroller = h("div", "e6-grid-scroll");
+  const table = h("table", "e6-grid-table");
+  const thead = h("thead");
+  const tbody = h("tbody");
+  table.append(thead, tbody);
+  scroller.append(table);
+  root.append(bar, error, scroller);
+  el.appendChild(root);
+
+  const request = (content) => { root.classList.add("e6-busy"); model.send(content); };
+  const pageCount = () => Math.max(1, Math.ceil(model.get("row_count") / model.get("page_size")));
+  const goto = (p) => request({ kind: "page", page: p });
+
+  function drawHead() {
+    thead.replaceChildren();
+    const tr = h("tr");
+    tr.append(h("th", "e6-rownum", "#"));
+    const sortCol = model.get("sort_column");
+    for (const col of model.get("columns")) {
+      const th = h("th", col.numeric ? "e6-num" : "");
+      th.dataset.column = col.name;
+      th.title = `sort by ${col.name}`;
+      const name = h("span", "e6-col-name", col.name);
+      const arrow = col.name === sortCol ? (model.get("sort_descending") ? " ▼" : " ▲") : "";
+      th.append(name, h("span", "e6-sort-mark", arrow), h("div", "e6-col-type", col.type));
+      if (col.name === sortCol) th.classList.add(model.get("sort_descending") ? "e6-sorted-desc" : "e6-sorted-asc");
+      th.addEventListener("click", () => {
+        // arrival order -> ascending -> descending -> arrival order
+        if (model.get("sort_column") !== col.name) request({ kind: "sort", column: col.name, descending: false });
+        else if (!model.get("sort_descending")) request({ kind: "sort", column: col.name, descending: true });
+        else request({ kind: "sort", column: null });
+      });
+      tr.append(th);
+    }
+    thead.append(tr);
+  }
+
+  function drawBody() {
+    const cols = model.get("columns");
+    const start = model.get("page") * model.get("page_size");
+    const frag = document.createDocumentFragment();
+    model.get("rows").forEach((row, i) => {
+      const tr = h("tr");
+      tr.append(h("td", "e6-rownum", String(start + i + 1)));
+      row.forEach((v, j) => {
+        const td = h("td", cols[j] && cols[j].numeric ? "e6-num" : "");
+        if (v === null) { td.textContent = "NULL"; td.classList.add("e6-null"); } else td.textContent = v;
+        tr.append(td);
+      });
+      frag.append(tr);
+    });
+    tbody.replaceChildren(frag);
+  }
+
+  function drawBar() {
+    root.classList.remove("e6-busy");
+    const n = model.get("row_count");
+    const start = model.get("page") * model.get("page_size");
+    const shown = model.get("rows").length;
+    const streaming = model.get("complete") ? "" : " so far (streaming…)";
+    const sortCol = model.get("sort_column");
+    let sortNote = "";
+    if (sortCol && model.get("sorted_rows") < n) {
+      sortNote = ` · sorted over the first ${model.get("sorted_rows").toLocaleString("en-US")} rows; re-sorts when all rows are in`;
+    }
+    info.textContent = (shown ? `rows ${(start + 1).toLocaleString("en-US")}–${(start + shown).toLocaleString("en-US")} of ` : "") +
+      `${n.toLocaleString("en-US")} rows${streaming} · ${model.get("columns").length} columns${sortNote}`;
+    const p = model.get("page");
+    const count = pageCount();
+    pageInput.max = String(count);
+    if (document.activeElement !== pageInput) pageInput.value = String(p + 1);
+    pageOf.textContent = ` of ${count.toLocaleString("en-US")}`;
+    first.disabled = prev.disabled = p <= 0;
+    next.disabled = last.disabled = p >= count - 1;
+    error.textContent = model.get("error");
+    error.hidden = !model.get("error");
+  }
+
+  const drawAll = () => { drawHead(); drawBody(); drawBar(); };
+  const onRows = () => { drawBody(); drawBar(); };
+  first.addEventListener("click", () => goto(0));
+  prev.addEventListener("click", () => goto(model.get("page") - 1));
+  next.addEventListener("click", () => goto(model.get("page") + 1));
+  last.addEventListener("click", () => goto(-1));
+  pageInput.addEventListener("change", () => {
+    const p = parseInt(pageInput.value, 10);
+    if (Number.isFinite(p)) goto(Math.min(Math.max(p, 1), pageCount()) - 1);
+  });
+
+  function csv() {
+    const names = model.get("columns").map((c) => csvField(c.name)).join(",");
+    const lines = model.get("rows").map((row) => row.map(csvField).join(","));
+    return [names, ...lines].join("\r\n") + "\r\n";
+  }
+  copy.addEventListener("click", async () => {
+    const text = csv();
+    try {
+      await navigator.clipboard.writeText(text);
+    } catch {
+      const area = document.createElement("textarea");
+      area.value = text;
+      document.body.appendChild(area);
+      area.select();
+      document.execCommand("copy");
+      area.remove();
+    }
+    copy.textContent = "Copied";
+    setTimeout(() => { copy.textContent = "Copy CSV"; }, 1200);
+  });
+  download.addEventListener("click", () => {
+    const url = URL.createObjectURL(new Blob([csv()], { type: "text/csv" }));
+    const a = document.createElement("a");
+    a.href = url;
+    a.download = `${model.get("query_id") || "result"}-page${model.get("page") + 1}.csv`;
+    document.body.appendChild(a);
+    a.click();
+    a.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 1000);
+  });
+
+  const headEvents = ["columns", "sort_column", "sort_descending"];
+  const barEvents = ["row_count", "complete", "page", "page_size", "sorted_rows", "error"];
+  headEvents.forEach((n) => model.on(`change:${n}`, drawAll));
+  barEvents.forEach((n) => model.on(`change:${n}`, drawBar));
+  model.on("change:rows", onRows);
+  drawAll();
+  return () => {
+    headEvents.forEach((n) => model.off(`change:${n}`, drawAll));
+    barEvents.forEach((n) => model.off(`change:${n}`, drawBar));
+    model.off("change:rows", onRows);
+  };
+}
+
+export default { render };
