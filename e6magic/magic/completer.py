@@ -115,10 +115,9 @@ def make_matcher(cache: SchemaCache) -> Any:
     @context_matcher()
     def e6sql_matcher(context: Any) -> SimpleMatcherResult:
         full = context.full_text
-        first = full.lstrip().split("\n", 1)[0]
         in_cell = full.lstrip().startswith("%%e6sql") and context.cursor_line > 0
         in_line = context.line_with_cursor.lstrip().startswith("%e6sql ")
-        if not (in_cell or in_line) or first is None:
+        if not (in_cell or in_line):
             return {"completions": [], "suppress": False}
         before = context.line_with_cursor[: context.cursor_position]
         word = _WORD.search(before)

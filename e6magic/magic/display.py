@@ -45,11 +45,15 @@ class HtmlTable:
 class Display:
     """Shows status, results, plans and notes, following the `E6Magic` options."""
 
-    def __init__(self, config: Any) -> None:
+    def __init__(self, config: Any, shell: Any = None) -> None:
         self.config = config
+        self.shell = shell
 
     def _use_widgets(self) -> Any:
-        return _widgets() if self.config.widgets else None
+        """The widgets module, only in a kernel (a terminal would get their one-line text form)."""
+        if not self.config.widgets or getattr(self.shell, "kernel", None) is None:
+            return None
+        return _widgets()
 
     def status(self, handle: Any) -> Any:
         """The live status line for a submitted query (None when progress is off)."""

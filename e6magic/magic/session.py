@@ -77,7 +77,7 @@ class Session:
     def __init__(self, shell: Any, config: E6Magic) -> None:
         self.shell = shell
         self.config = config
-        self.display = Display(config)
+        self.display = Display(config, shell)
         self.connections = Connections(connect_endpoint, start_local_engine)
         self.last: LastQuery | None = None
         self.schema: Any = None  # the completer's SchemaCache, set when it is installed
@@ -123,6 +123,8 @@ class Session:
                 answer = yield Work(lambda t=text: connection.dry_run(t))
                 self.display.value(answer)
             return None
+        if cmd.background and len(statements) > 1:
+            raise UsageError("--background runs one statement; split the cell or drop --background.")
         last = None
         for index, (written, text, params) in enumerate(statements):
             last = yield from self._one(connection, cmd, written, text, params, line, cell,
