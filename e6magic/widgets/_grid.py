@@ -159,7 +159,7 @@ class ResultGrid(E6Widget):
         order = "descending" if self.sort_descending else "ascending"
         try:
             self._order = pc.sort_indices(table, sort_keys=[(self.sort_column, order, "at_end")])
-        except (pa.ArrowNotImplementedError, pa.ArrowInvalid):
+        except (pa.ArrowNotImplementedError, pa.ArrowInvalid, pa.ArrowTypeError):
             kind = table.schema.field(self.sort_column).type
             self.error = f"cannot sort by {self.sort_column} ({kind})"
             self._order, self.sort_column, self.sort_descending = None, "", False

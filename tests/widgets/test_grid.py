@@ -1,0 +1,197 @@
+"""ResultGrid in the kernel: paging and sorting over the whole result, streaming, the page on the wire, fallback."""
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+
+import duckdb
+import pyarrow as pa
+import pytest
+
+from e6magic.widgets import ResultGrid
+
+N = 2_345
+
+
+@pytest.fixture(scope="module")
+def result() -> pa.Table:
+    """rid is arrival order; x and s have many ties and some NULLs, as real results do."""
+    return duckdb.sql(f"""
+        SELECT i AS rid,
+               CASE WHEN i % 11 = 0 THEN NULL ELSE (i * 7919) % 37 END AS x,
+               CASE WHEN i % 13 = 0 THEN NULL ELSE chr((97 + (i * 31) % 5)::INTEGER) END AS s,
+               (i * 0.25)::DOUBLE AS f
+        FROM range({N}) t(i)""").to_arrow_table()
+
+
+def all_rids(grid: ResultGrid) -> list[int]:
+    """Page through the grid the way a user would, collecting the rid column."""
+    rids: list[int] = []
+    grid.goto(0)
+    for page in range(grid.page_count):
+        grid.goto(page)
+        rids += [int(row[0]) for row in grid.rows]
+    return rids
+
+
+def test_first_page_and_counts(result, frontend):
+    grid = ResultGrid(result, page_size=50)
+    assert grid.row_count == N and grid.complete
+    assert [c["name"] for c in grid.columns] == ["rid", "x", "s", "f"]
+    assert [c["type"] for c in grid.columns] == ["int64", "int64", "string", "double"]
+    assert [c["numeric"] for c in grid.columns] == [True, True, False, True]
+    assert grid.page_count == 47
+    assert [row[0] for row in grid.rows] == [str(i) for i in range(50)]
+    assert grid.rows[0] == ["0", None, None, "0.0"]
+
+
+def test_paging_reaches_every_row_once(result):
+    grid = ResultGrid(result, page_size=100)
+    assert all_rids(grid) == list(range(N))
+
+
+def test_last_page_is_partial_and_out_of_range_pages_clamp(result):
+    grid = ResultGrid(result, page_size=100)
+    grid.goto(-1)
+    assert grid.page == 23 and [r[0] for r in grid.rows] == [str(i) for i in range(2300, N)]
+    grid.goto(10_000)
+    assert grid.page == 23
+    grid.goto(-5)
+    assert grid.page == 23  # any negative page means "the last one"
+
+
+def test_page_request_from_the_view_sends_only_that_page(result, frontend):
+    grid = ResultGrid(result, page_size=25)
+    frontend.clear(grid)
+    frontend.send(grid, {"kind": "page", "page": 3})
+    (update,) = frontend.updates(grid)
+    assert update["page"] == 3
+    assert [row[0] for row in update["rows"]] == [str(i) for i in range(75, 100)]
+
+
+@pytest.mark.parametrize("column", ["x", "s", "f"])
+@pytest.mark.parametrize("descending", [False, True])
+def test_sort_orders_the_whole_result_like_duckdb(result, column, descending):
+    """Nulls last in both directions, ties in arrival order: what ORDER BY col NULLS LAST, rid gives."""
+    grid = ResultGrid(result, page_size=200)
+    grid.sort_by(column, descending=descending)
+    direction = "DESC" if descending else "ASC"
+    expected = [r for (r,) in duckdb.sql(
+        f"SELECT rid FROM result ORDER BY {column} {direction} NULLS LAST, rid").fetchall()]
+    assert all_rids(grid) == expected
+    assert grid.sorted_rows == N and grid.sort_column == column and grid.sort_descending is descending
+
+
+def test_sort_from_the_view_then_unsort(result, frontend):
+    grid = ResultGrid(result, page_size=10)
+    grid.goto(5)
+    frontend.send(grid, {"kind": "sort", "column": "x", "descending": True})
+    assert grid.page == 0 and grid.rows[0][1] == "36"
+    frontend.send(grid, {"kind": "page", "page": -1})
+    assert grid.rows[-1][1] is None  # nulls at the very end of the whole result
+    frontend.send(grid, {"kind": "sort", "column": None})
+    assert grid.sort_column == "" and [r[0] for r in grid.rows] == [str(i) for i in range(10)]
+
+
+def test_bad_sort_requests_say_why_and_keep_the_view(result, frontend):
+    grid = ResultGrid(pa.table({"tags": pa.array([[1], [2]]), "n": [2, 1]}), page_size=10)
+    grid.sort_by("nope")
+    assert grid.error == "no column named 'nope'" and grid.rows == [["[1]", "2"], ["[2]", "1"]]
+    grid.sort_by("tags")
+    assert grid.error.startswith("cannot sort by tags (list<item: int64>)")
+    assert grid.sort_column == "" and grid.rows == [["[1]", "2"], ["[2]", "1"]]
+    grid.sort_by("n")
+    assert grid.error == "" and grid.rows == [["[2]", "1"], ["[1]", "2"]]
+
+
+def test_streaming_first_page_shows_before_done(result, frontend):
+    batches = result.to_batches(max_chunksize=30)
+    grid = ResultGrid(result.schema, page_size=50)
+    assert grid.row_count == 0 and grid.rows == [] and not grid.complete
+    grid.append(batches[0])
+    assert grid.row_count == 30 and [r[0] for r in grid.rows] == [str(i) for i in range(30)]
+    grid.append(batches[1])
+    assert len(grid.rows) == 50 and not grid.complete
+    frontend.clear(grid)
+    grid.append(batches[2])
+    assert frontend.updates(grid) == [{"row_count": 90}]  # a full page is not re-sent
+    for batch in batches[3:]:
+        grid.append(batch)
+    grid.done()
+    assert grid.complete and grid.row_count == N
+    assert grid.table.equals(result)
+
+
+def test_grid_from_a_handle_starts_empty_and_takes_its_schema_from_the_first_batch(result):
+    class Submitted:  # the only thing a grid reads from a handle is its id
+        query_id = "q-123"
+
+    grid = ResultGrid(Submitted())
+    assert grid.query_id == "q-123" and grid.columns == []
+    grid.append(result.slice(0, 5))
+    assert [c["name"] for c in grid.columns] == ["rid", "x", "s", "f"] and len(grid.rows) == 5
+
+
+def test_sort_while_streaming_is_redone_over_everything_at_done(result):
+    batches = result.to_batches(max_chunksize=1000)
+    grid = ResultGrid(result.schema, page_size=1000)
+    grid.append(batches[0])
+    grid.sort_by("f", descending=True)
+    assert grid.sorted_rows == 1000 and grid.rows[0][0] == "999"
+    for batch in batches[1:]:
+        grid.append(batch)
+    assert grid.rows[0][0] == "999"  # the sorted view does not jump while rows stream in
+    grid.done()
+    assert grid.sorted_rows == N and grid.rows[0][0] == str(N - 1) and len(grid.rows) == 1000
+
+
+def test_page_size_changes_keep_the_first_visible_row(result, frontend):
+    grid = ResultGrid(result, page_size=10)
+    grid.goto(7)  # rows 70..79
+    frontend.send(grid, {"kind": "page_size", "page_size": 25})
+    assert grid.page_size == 25 and grid.page == 2 and grid.rows[0][0] == "50"
+    grid.set_page_size(10**9)
+    assert grid.page_size == 1000
+
+
+def test_cells_are_exact_text():
+    table = pa.table({
+        "big": pa.array([2**62 + 1, None], pa.int64()),
+        "f": pa.array([float("nan"), float("-inf")]),
+        "dec": pa.array([decimal.Decimal("12345678901234567890.123"), None], pa.decimal128(38, 3)),
+        "ts": pa.array([dt.datetime(2024, 2, 29, 12, 30, tzinfo=dt.timezone.utc), None], pa.timestamp("us", "UTC")),
+        "b": pa.array([b"\x00\xff", None]),
+        "flag": pa.array([True, False]),
+        "long": pa.array(["x" * 5000, "<b>"]),
+    })
+    grid = ResultGrid(table)
+    assert grid.rows[0][:6] == ["4611686018427387905", "NaN", "12345678901234567890.123",
+                                "2024-02-29 12:30:00+00:00", "0x00ff", "true"]
+    assert grid.rows[1][:6] == [None, "-inf", None, None, None, "false"]
+    assert len(grid.rows[0][6]) == 1001 and grid.rows[0][6].endswith("…")  # the page stays small
+
+
+def test_dataframe_source_and_bad_source():
+    import pandas as pd
+
+    grid = ResultGrid(pd.DataFrame({"a": [1, 2]}))
+    assert grid.rows == [["1"], ["2"]]
+    with pytest.raises(TypeError, match="ResultGrid needs a pyarrow Table, a DataFrame, a Schema or a query handle, not int"):
+        ResultGrid(42)
+
+
+def test_fallback_html_shows_counts_and_first_rows_escaped():
+    table = pa.table({"name": ["<script>alert(1)</script>", None], "n": [1, 2]})
+    grid = ResultGrid(table)
+    data, _ = grid._repr_mimebundle_()
+    page = data["text/html"]
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page and "<script>" not in page
+    assert "<th>name<br><small>string</small></th>" in page and "<i>NULL</i>" in page
+    assert data["text/plain"] == "2 rows × 2 columns"
+    assert "application/vnd.jupyter.widget-view+json" in data
+
+
+def test_fallback_says_so_far_while_streaming(result):
+    grid = ResultGrid(result.schema)
+    grid.append(result.slice(0, 12))
+    assert grid.fallback_text() == "12 rows so far × 4 columns"
