@@ -63,20 +63,20 @@ class Display:
         if widgets is None:
             return None
         status = widgets.QueryStatus(handle)
-        display(status)
+        status.show()  # remembers its output, so the saved notebook ends with the final state
         return status
 
     def result(self, table: Any, seconds: float | None, query_id: str | None) -> None:
         widgets = self._use_widgets()
         if widgets is not None:
-            display(widgets.ResultGrid(table, page_size=max(1, self.config.display_limit)))
+            widgets.ResultGrid(table, page_size=max(1, self.config.display_limit)).show()
         else:
             display(HtmlTable(table, self.config.display_limit, seconds, query_id))
 
     def plan(self, plan: Any) -> None:
         widgets = self._use_widgets()
         if widgets is not None:
-            display(widgets.PlanView(plan))
+            widgets.PlanView(plan).show()
         else:
             display(HTML(f"<pre class='e6-plan'>{html.escape(str(plan))}</pre>"))
 
