@@ -193,8 +193,9 @@ class Session:
         if cmd.background:
             self._background(cmd, last, handle, limit, started, is_last)
             return last
-        status = self.display.status(handle)
+        status = None
         try:
+            status = self.display.status(handle)
             last.table = yield Work(lambda: collect(handle, limit, last.timings), cancel=handle.cancel,
                                     tick=status.refresh if status is not None else None)
         except KeyboardInterrupt:

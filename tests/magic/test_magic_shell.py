@@ -275,3 +275,15 @@ class TestCompletion:
     def test_nothing_outside_e6sql_cells(self, ip):
         ip.run_cell("%%e6sql\nSELECT 1")
         assert "customers" not in self._complete(ip, "cust")
+
+
+class TestShutdown:
+    def test_unloading_cancels_a_background_query(self, ip, engine):
+        ip.run_cell("%%e6sql --background big <<\nSELECT count(*) FROM range(10000000000)")
+        last = ip.user_ns["_e6"]
+        assert engine.query_state(last.query_id) in ("prepared", "running")
+        ip.run_cell("%unload_ext e6magic")  # what the kernel's atexit hook runs too
+        assert last.wait(10)
+        assert "big" not in ip.user_ns
+        assert _wait_no_queries(engine) == {}
+        ip.run_cell("%load_ext e6magic")  # the fixture unloads it again
