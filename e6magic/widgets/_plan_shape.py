@@ -97,17 +97,23 @@ def _looks_like_node(d: dict[str, Any]) -> bool:
 
 
 def _operator(d: dict[str, Any]) -> Operator:
+    shown = {_first_key(d, _NAME_KEYS, str), _first_key(d, _TIME_MS_KEYS + _TIME_S_KEYS, (int, float)),
+             _first_key(d, _ROWS_KEYS, (int, float)), *_CHILD_KEYS}
     details = {}
     for key, value in d.items():
-        if key in _CHILD_KEYS or key in _NAME_KEYS[:1]:
+        if key in shown:
             continue
         if isinstance(value, (str, int, float, bool)) or value is None:
             details[key] = _short(value)
-        elif isinstance(value, (dict, list)) and key not in _CHILD_KEYS:
+        else:
             details[key] = _short(json.dumps(value, default=str))
     rows = _first_number(d, _ROWS_KEYS)
     return Operator(_name_of(d) or "operator", _time_of(d), None if rows is None else int(rows), details,
                     [_operator(c) for c in _children_of(d)])
+
+
+def _first_key(d: dict[str, Any], keys: tuple[str, ...], kinds: Any) -> str | None:
+    return next((k for k in keys if isinstance(d.get(k), kinds) and not isinstance(d.get(k), bool)), None)
 
 
 def _name_of(d: dict[str, Any]) -> str | None:

@@ -1,0 +1,161 @@
+"""A JupyterLab server plus headless Chromium for browser tests: isolated dirs, own process group, killed at the end."""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-dev-shm-usage"]
+VIEWPORT = {"width": 1200, "height": 800}
+_ISOLATED_DIRS = {"JUPYTER_CONFIG_DIR": "cfg", "JUPYTER_RUNTIME_DIR": "rt", "JUPYTERLAB_SETTINGS_DIR": "settings",
+                  "JUPYTERLAB_WORKSPACES_DIR": "ws", "IPYTHONDIR": "ipy"}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def write_notebook(path: Path, cells: Sequence[str]) -> None:
+    nb = {"cells": [{"cell_type": "code", "execution_count": None, "metadata": {}, "outputs": [], "source": src}
+                    for src in cells],
+          "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}},
+          "nbformat": 4, "nbformat_minor": 5}
+    path.write_text(json.dumps(nb, indent=1))
+
+
+class Lab:
+    """One ``jupyter lab`` on 127.0.0.1 with a token, and one Chromium driven by Playwright."""
+
+    def __init__(self, work: Path) -> None:
+        self.work = work
+        self.root = work / "nb"
+        self.root.mkdir(parents=True, exist_ok=True)
+        self.port = free_port()
+        self.token = os.urandom(12).hex()
+        self.proc: subprocess.Popen[bytes] | None = None
+        self._playwright: Any = None
+        self.browser: Any = None
+        self.console: list[str] = []
+
+    @property
+    def log_tail(self) -> str:
+        path = self.work / "lab.log"
+        return path.read_text(errors="replace")[-4000:] if path.exists() else ""
+
+    def start(self, timeout: float = 90) -> Lab:
+        env = dict(os.environ)
+        for var, sub in _ISOLATED_DIRS.items():
+            env[var] = str(self.work / sub)
+        # no "news?" toast over the notebook (news_url=None alone does not stop it)
+        nset = self.work / "settings" / "@jupyterlab" / "apputils-extension"
+        nset.mkdir(parents=True, exist_ok=True)
+        (nset / "notification.jupyterlab-settings").write_text(json.dumps({"fetchNews": "false", "checkForUpdates": False}))
+        cmd = [sys.executable, "-m", "jupyter", "lab", "--no-browser", f"--port={self.port}", "--ip=127.0.0.1",
+               f"--IdentityProvider.token={self.token}", f"--ServerApp.root_dir={self.root}", "--allow-root",
+               "--LabApp.expose_app_in_browser=True", "--LabApp.news_url=None",
+               "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"]
+        log = open(self.work / "lab.log", "wb")  # noqa: SIM115 - lives as long as the server
+        self.proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        log.close()
+        self._wait_http(f"http://127.0.0.1:{self.port}/api/status?token={self.token}", timeout)
+        from playwright.sync_api import sync_playwright
+
+        self._playwright = sync_playwright().start()
+        self.browser = self._playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        return self
+
+    def _wait_http(self, url: str, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc is not None and self.proc.poll() is not None:
+                raise RuntimeError(f"jupyter lab exited with {self.proc.returncode}:\n{self.log_tail}")
+            try:
+                with urllib.request.urlopen(url, timeout=2) as reply:
+                    if reply.status == 200:
+                        return
+            except OSError:
+                time.sleep(0.2)
+        raise TimeoutError(f"jupyter lab did not answer on {url.split('?')[0]}")
+
+    def stop(self) -> None:
+        try:
+            if self.browser is not None:
+                self.browser.close()
+            if self._playwright is not None:
+                self._playwright.stop()
+        finally:
+            if self.proc is not None and self.proc.poll() is None:
+                os.killpg(self.proc.pid, signal.SIGTERM)  # only the process group we started
+                try:
+                    self.proc.wait(15)
+                except subprocess.TimeoutExpired:
+                    os.killpg(self.proc.pid, signal.SIGKILL)
+                    self.proc.wait(5)
+
+    def open_notebook(self, name: str, cells: Sequence[str]) -> Any:
+        """Write the notebook, open it in a new page and wait for an idle kernel; returns the page."""
+        write_notebook(self.root / name, cells)
+        page = self.browser.new_page(viewport=VIEWPORT)
+        page.on("console", lambda m: self.console.append(f"{m.type}: {m.text}"))
+        page.on("pageerror", lambda e: self.console.append(f"pageerror: {e}"))
+        page.goto(f"http://127.0.0.1:{self.port}/lab/tree/{name}?token={self.token}&reset", wait_until="domcontentloaded")
+        page.wait_for_function("window.jupyterapp && window.jupyterapp.shell.currentWidget"
+                               " && window.jupyterapp.shell.currentWidget.sessionContext", timeout=60000)
+        page.evaluate("""async () => { const sc = window.jupyterapp.shell.currentWidget.sessionContext;
+            await sc.ready; const t0 = Date.now();
+            while (!(sc.session && sc.session.kernel && sc.session.kernel.status === 'idle')) {
+                if (Date.now() - t0 > 60000) throw new Error('kernel not idle');
+                await new Promise(r => setTimeout(r, 100)); } }""")
+        # the file browser only takes room from the screenshots
+        page.evaluate("() => { const app = window.jupyterapp;"
+                      " if (!app.shell.leftCollapsed) app.commands.execute('application:toggle-left-area'); }")
+        return page
+
+    @staticmethod
+    def run_cell(page: Any, index: int) -> None:
+        """Start cell ``index`` and return at once (the command's promise resolves only when it ends)."""
+        page.evaluate("""(i) => { const nb = window.jupyterapp.shell.currentWidget;
+            nb.content.activeCellIndex = i; nb.content.deselectAll();
+            window.jupyterapp.commands.execute('notebook:run-cell'); }""", index)
+
+    @staticmethod
+    def wait_cell_done(page: Any, index: int, timeout: float = 120) -> None:
+        """Wait until cell ``index`` shows an execution count (it has finished)."""
+        page.wait_for_function("""(i) => { const c = document.querySelectorAll('.jp-Notebook .jp-Cell')[i];
+            const p = c && c.querySelector('.jp-InputArea-prompt'); return p && /\\[\\d+\\]/.test(p.textContent); }""",
+                               arg=index, timeout=timeout * 1000)
+
+    @staticmethod
+    def cell(page: Any, index: int) -> Any:
+        return page.locator(".jp-Notebook .jp-Cell").nth(index)
+
+    @staticmethod
+    def cell_text(page: Any, index: int) -> str:
+        return str(page.locator(".jp-Notebook .jp-Cell").nth(index).locator(".jp-OutputArea").inner_text())
+
+    def errors(self) -> list[str]:
+        return [c for c in self.console if c.startswith(("error", "pageerror"))]
+
+
+@contextmanager
+def running_lab() -> Iterator[Lab]:
+    with tempfile.TemporaryDirectory(prefix="e6-lab-") as tmp:
+        lab = Lab(Path(tmp))
+        try:
+            yield lab.start()
+        finally:
+            lab.stop()
