@@ -18,6 +18,7 @@ _SUMMARY_KEYS = {
     "queue_ms": ("executionQueueingTime", "queuing_time", "queueingTime", "queue_time", "queueTime"),
     "execution_ms": ("executionTime", "execution_time", "execution_ms", "executionTimeMs"),
 }
+_NESTED_DETAIL_KEYS = ("details", "extra_info")  # their entries are the operator's own details
 MAX_DETAIL_CHARS = 400
 
 
@@ -102,6 +103,10 @@ def _operator(d: dict[str, Any]) -> Operator:
     details = {}
     for key, value in d.items():
         if key in shown:
+            continue
+        if key in _NESTED_DETAIL_KEYS and isinstance(value, dict):
+            details.update({str(k): _short(v if isinstance(v, str) else json.dumps(v, default=str))
+                            for k, v in value.items()})
             continue
         if isinstance(value, (str, int, float, bool)) or value is None:
             details[key] = _short(value)

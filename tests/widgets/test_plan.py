@@ -61,7 +61,7 @@ def test_duckdb_self_times_in_seconds():
     assert nodes["HASH_GROUP_BY"]["self_ms"] == pytest.approx(300) and nodes["HASH_GROUP_BY"]["slowest"]
     assert nodes["PROJECTION"]["total_ms"] == pytest.approx(410)
     assert nodes["HASH_GROUP_BY"]["share"] == pytest.approx(300 / 410)
-    assert nodes["TABLE_SCAN"]["details"]["extra_info"] == '{"Table": "orders"}'
+    assert nodes["TABLE_SCAN"]["details"] == {"Table": "orders"}
     assert view.tree["name"] == "query" and view.summary == {}
 
 
@@ -103,3 +103,19 @@ def test_fallback_has_summary_slowest_and_tree():
 def test_names_are_escaped_in_the_fallback():
     view = PlanView({"name": "<img src=x onerror=alert(1)>", "time": 1, "children": []})
     assert "<img" not in view.fallback_html() and "&lt;img src=x" in view.fallback_html()
+
+
+def test_local_engine_planner_shape():
+    """The shape e6magic.engine.plan.planner_json writes: self times in ms under "operators"."""
+    planner = {"query_id": "q1", "total_query_time": 30, "executionQueueingTime": 1, "parsingTime": 2,
+               "executionTime": 27, "operators": {
+                   "name": "PROJECTION", "time": 1.0, "rows": 3, "details": {"Projections": "n"}, "children": [
+                       {"name": "HASH_GROUP_BY", "time": 20.0, "rows": 3, "details": {}, "children": [
+                           {"name": "TABLE_SCAN", "time": 5.0, "rows": 900,
+                            "details": {"Table": "orders", "Estimated Cardinality": "900"}, "children": []}]}]}}
+    view = PlanView({"planner": json.dumps(planner), "parsing_time": 2, "queuing_time": 1, "is_cached": False})
+    assert view.summary["execution_ms"] == 27.0 and view.times_are == "self"
+    nodes = by_name(view)
+    assert nodes["HASH_GROUP_BY"]["slowest"] and nodes["TABLE_SCAN"]["hot"]
+    assert nodes["TABLE_SCAN"]["details"] == {"Table": "orders", "Estimated Cardinality": "900"}
+    assert nodes["PROJECTION"]["total_ms"] == 26.0 and nodes["HASH_GROUP_BY"]["share"] == pytest.approx(20 / 26)
