@@ -1,0 +1,53 @@
+"""`e6magic-engine serve`: run the local engine until SIGINT or SIGTERM."""
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import sys
+
+from e6magic.engine.server import LocalEngine
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="e6magic-engine", description="A local e6data engine over DuckDB.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    serve = sub.add_parser("serve", help="serve the e6data protocol on host:port")
+    serve.add_argument("--host", default="127.0.0.1", help="address to bind (default: loopback only)")
+    serve.add_argument("--port", type=int, default=50051)
+    serve.add_argument("--token", default=None,
+                       help="the token clients send as password (default: $E6MAGIC_ENGINE_TOKEN, else generated)")
+    serve.add_argument("--data", default=None, metavar="DIR", help="DIR/<catalog>/<schema>/<table>.parquet|csv")
+    serve.add_argument("--no-demo", action="store_true", help="do not generate the demo catalog")
+    serve.add_argument("--bluegreen-interval", type=float, default=None, metavar="S",
+                       help="flip the serving colour (blue/green) every S seconds")
+    serve.add_argument("--chunk-rows", type=int, default=65536, help="rows per result chunk")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    token = args.token or os.environ.get("E6MAGIC_ENGINE_TOKEN") or None
+    if args.chunk_rows < 1:
+        print("e6magic-engine: --chunk-rows must be at least 1", file=sys.stderr)
+        return 2
+    engine = LocalEngine(host=args.host, port=args.port, token=token, data_dir=args.data, demo=not args.no_demo,
+                         chunk_rows=args.chunk_rows, bluegreen_interval=args.bluegreen_interval)
+    try:
+        engine.start()
+    except (OSError, RuntimeError, FileNotFoundError) as exc:
+        print(f"e6magic-engine: {exc}", file=sys.stderr)
+        return 1
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: engine._stopping.set())
+    print(f"e6magic engine listening on {engine.address}", flush=True)
+    if token is None:  # shown once, so the one who started it can connect; never logged anywhere else
+        print(f"token: {engine.token}", flush=True)
+    engine.wait()
+    engine.stop()
+    print("e6magic engine stopped", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

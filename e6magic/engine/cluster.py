@@ -1,0 +1,33 @@
+"""The ClusterService servicer: status, resume and suspend of the (emulated) cluster."""
+from __future__ import annotations
+
+import grpc
+
+from e6magic._proto import cluster_pb2 as cpb
+from e6magic._proto import cluster_pb2_grpc as cpb_grpc
+from e6magic.engine.service import metadata_of
+from e6magic.engine.sessions import Gatekeeper
+
+
+class ClusterService(cpb_grpc.ClusterServiceServicer):
+    """Answers the auto-resume calls of clients (wire §5.3) with user + token, or a bearer header."""
+
+    def __init__(self, gate: Gatekeeper) -> None:
+        self.gate = gate
+
+    def _check(self, request, context: grpc.ServicerContext) -> None:
+        if not (self.gate.token_matches(request.password) or self.gate.bearer_ok(metadata_of(context))):
+            context.abort(grpc.StatusCode.UNAUTHENTICATED, "invalid credentials: user or token not accepted")
+
+    def status(self, request, context):
+        self._check(request, context)
+        return cpb.ClusterStatusResponse(status=self.gate.cluster_status)
+
+    def resume(self, request, context):
+        self._check(request, context)
+        return cpb.ResumeResponse(status=self.gate.resume())
+
+    def suspend(self, request, context):
+        self._check(request, context)
+        self.gate.suspend()
+        return cpb.SuspendResponse(status=self.gate.cluster_status)

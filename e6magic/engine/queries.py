@@ -1,0 +1,275 @@
+"""The query registry: prepare, run on DuckDB (each query on its own cursor), cancel, and stream wire chunks."""
+from __future__ import annotations
+
+import json
+import threading
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Callable, Iterator
+
+import duckdb
+import grpc
+import pyarrow as pa
+
+from e6magic.engine.catalog import DEFAULT_SCHEMA, DEMO_CATALOG
+from e6magic.engine.errors import EngineError, query_error
+from e6magic.wire import VectorType, encode_chunk, encode_metadata, metadata_for, vector_type_for
+
+MAX_SQL_BYTES = 16 * 1024 * 1024
+FINAL_STATES = ("finished", "failed", "cancelled")
+_WAIT_SLICE = 0.05
+
+# DuckDB types the wire carries as they are (by DuckDBPyType.id); everything else is rewritten below.
+_PASS_THROUGH = {
+    "boolean", "tinyint", "smallint", "integer", "bigint", "utinyint", "usmallint", "uinteger", "float",
+    "double", "decimal", "varchar", "blob", "date", "timestamp", "timestamp_s", "timestamp_ms", "timestamp_ns",
+    "timestamp with time zone", "null",
+}
+# id -> (SQL template for the column, vector type or None to derive it from the Arrow type)
+_REWRITES: dict[str, tuple[str, VectorType | None]] = {
+    "list": ("CAST({c} AS VARCHAR)", VectorType.ARRAY),
+    "array": ("CAST({c} AS VARCHAR)", VectorType.ARRAY),
+    "struct": ("CAST({c} AS VARCHAR)", VectorType.STRUCT),
+    "map": ("CAST({c} AS VARCHAR)", VectorType.MAP),
+    "interval": ("epoch_us({c})", VectorType.INTERVAL_DAY_SECOND),
+    "hugeint": ("CAST({c} AS DECIMAL(38, 0))", None),
+    "uhugeint": ("CAST({c} AS DECIMAL(38, 0))", None),
+    "ubigint": ("CAST({c} AS DECIMAL(20, 0))", None),
+}
+
+
+@dataclass
+class Query:
+    """One query's life on the engine; `state` moves prepared > running > finished|failed|cancelled."""
+
+    query_id: str
+    session_id: str
+    sql: str
+    catalog: str
+    schema: str
+    colour: str
+    parse_ms: int
+    state: str = "prepared"
+    created: float = field(default_factory=time.monotonic)
+    started: float | None = None
+    ended: float | None = None
+    error: EngineError | None = None
+    metadata: bytes = b""
+    row_count: int = 0
+    profile: dict | None = None
+    done: threading.Event = field(default_factory=threading.Event)
+    _cursor: duckdb.DuckDBPyConnection | None = None
+    _chunks: Iterator[pa.RecordBatch] | None = None
+    _vector_types: list[VectorType] | None = None
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+    _fetch_lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @property
+    def queue_ms(self) -> int:
+        return int(((self.started or self.created) - self.created) * 1000)
+
+
+class QueryRegistry:
+    """All queries not yet cleared, the states of recently cleared ones, and the workers that run them."""
+
+    def __init__(self, db: duckdb.DuckDBPyConnection, chunk_rows: int = 65536, workers: int = 8) -> None:
+        self._db = db
+        self.chunk_rows = chunk_rows
+        self._queries: dict[str, Query] = {}
+        self._last_states: dict[str, str] = {}
+        self._lock = threading.Lock()
+        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="e6-query")
+
+    # --- lifecycle ---------------------------------------------------------------------------------
+    def prepare(self, session_id: str, sql: str, catalog: str, schema: str, colour: str) -> Query:
+        query_id = uuid.uuid4().hex
+        if len(sql.encode()) > MAX_SQL_BYTES:
+            raise EngineError(grpc.StatusCode.INVALID_ARGUMENT,
+                              f"query text is over {MAX_SQL_BYTES // (1024 * 1024)} MiB (query id: {query_id})")
+        if not sql.strip():
+            raise EngineError(grpc.StatusCode.INVALID_ARGUMENT, f"empty query text (query id: {query_id})")
+        started = time.perf_counter()
+        cursor = self._db.cursor()
+        try:
+            cursor.extract_statements(sql)  # syntax errors belong to prepare, as on the real engine
+        except duckdb.Error as exc:
+            raise query_error(exc, query_id) from exc
+        finally:
+            cursor.close()
+        query = Query(query_id, session_id, sql, catalog or DEMO_CATALOG, schema or DEFAULT_SCHEMA, colour,
+                      parse_ms=int((time.perf_counter() - started) * 1000))
+        with self._lock:
+            self._queries[query_id] = query
+        return query
+
+    def execute(self, query_id: str) -> Query:
+        query = self.get(query_id)
+        with query._lock:
+            if query.state != "prepared":
+                return query  # executing twice is a no-op, not a second run
+            query.state = "running"
+            query.started = time.monotonic()
+        self._pool.submit(self._run, query)
+        return query
+
+    def _run(self, query: Query) -> None:
+        cursor = self._db.cursor()
+        with query._lock:
+            if query.state == "cancelled":
+                cursor.close()
+                self._end(query)
+                return
+            query._cursor = cursor
+        try:
+            cursor.execute("SET enable_profiling = 'no_output'")
+            cursor.execute(f'USE "{_quoted(query.catalog)}"."{_quoted(query.schema)}"')
+            relation = cursor.sql(query.sql)
+            table, vector_types = _materialise(relation)
+            profile = json.loads(cursor.get_profiling_information(format="json"))
+        except Exception as exc:  # noqa: BLE001 - every failure becomes the query's answer
+            with query._lock:
+                if query.state != "cancelled":
+                    query.state = "failed"
+                    query.error = query_error(exc, query.query_id)
+        else:
+            with query._lock:
+                if query.state != "cancelled":
+                    query.row_count = table.num_rows
+                    query.metadata = encode_metadata(metadata_for(table.schema, table.num_rows, vector_types))
+                    query.profile = profile
+                    query._vector_types = vector_types
+                    query._chunks = iter(table.to_batches(max_chunksize=self.chunk_rows))
+                    query.state = "finished"
+        finally:
+            with query._lock:
+                query._cursor = None
+            cursor.close()
+            self._end(query)
+
+    @staticmethod
+    def _end(query: Query) -> None:
+        query.ended = time.monotonic()
+        query.done.set()
+
+    def cancel(self, query_id: str) -> None:
+        """Stop a prepared or running query; quiet for unknown, empty and already-ended ids."""
+        query = self._find(query_id)
+        if query is None:
+            return
+        with query._lock:
+            if query.state in FINAL_STATES:
+                return
+            was_prepared = query.state == "prepared"
+            query.state = "cancelled"
+            query.error = EngineError(grpc.StatusCode.CANCELLED, f"query {query_id} was cancelled")
+            query._chunks = None
+            if query._cursor is not None:
+                query._cursor.interrupt()
+        if was_prepared:
+            self._end(query)
+
+    def clear(self, query_id: str) -> None:
+        """Forget a query and free its result; quiet for unknown and empty ids."""
+        with self._lock:
+            query = self._queries.pop(query_id, None)
+        if query is None:
+            return
+        self.cancel(query_id)
+        with query._lock:
+            query._chunks = None
+        with self._lock:
+            self._last_states[query_id] = query.state
+            if len(self._last_states) > 10000:  # bounded memory of recently cleared ids
+                self._last_states.pop(next(iter(self._last_states)))
+
+    # --- results -----------------------------------------------------------------------------------
+    def wait(self, query: Query, still_wanted: Callable[[], bool], timeout: float | None = None) -> bool:
+        """Wait for the query to end, in slices, so a caller that went away stops the wait."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while not query.done.wait(_WAIT_SLICE):
+            if not still_wanted() or (deadline is not None and time.monotonic() >= deadline):
+                return False
+        return True
+
+    def result_or_raise(self, query: Query) -> None:
+        if query.state == "cancelled" or query.state == "failed":
+            raise query.error  # type: ignore[misc]
+
+    def next_chunks(self, query: Query, max_chunks: int, max_bytes: int) -> tuple[list[bytes], bool]:
+        """Encode up to `max_chunks` more chunks (one caller at a time per query); returns (chunks, ended)."""
+        out: list[bytes] = []
+        size = 0
+        with query._fetch_lock:
+            while len(out) < max_chunks and size < max_bytes:
+                chunks = query._chunks
+                if chunks is None:
+                    self.result_or_raise(query)
+                    return out, True
+                batch = next(chunks, None)
+                if batch is None:
+                    return out, True
+                if batch.num_rows == 0:
+                    continue
+                payload = encode_chunk(batch, query._vector_types)
+                out.append(payload)
+                size += len(payload)
+        return out, False
+
+    # --- lookups -----------------------------------------------------------------------------------
+    def _find(self, query_id: str) -> Query | None:
+        with self._lock:
+            return self._queries.get(query_id)
+
+    def get(self, query_id: str) -> Query:
+        query = self._find(query_id)
+        if query is None:
+            raise EngineError(grpc.StatusCode.NOT_FOUND, f"unknown query id {query_id!r} (cleared or never prepared)")
+        return query
+
+    def states(self) -> dict[str, str]:
+        with self._lock:
+            return {qid: q.state for qid, q in self._queries.items()}
+
+    def state_of(self, query_id: str) -> str | None:
+        with self._lock:
+            query = self._queries.get(query_id)
+            return query.state if query is not None else self._last_states.get(query_id)
+
+    def close(self) -> None:
+        for query_id in list(self.states()):
+            self.clear(query_id)
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _quoted(identifier: str) -> str:
+    return identifier.replace('"', '""')
+
+
+def _materialise(relation: duckdb.DuckDBPyRelation | None) -> tuple[pa.Table, list[VectorType] | None]:
+    """Run the relation into one Arrow table (the only copy of the result), with wire-ready column types."""
+    if relation is None:  # a statement with no result set (CREATE, INSERT, SET, ...)
+        return pa.table({}), None
+    expressions, overrides, rewritten = [], [], False
+    for name, duck_type in zip(relation.columns, relation.types):
+        column = f'"{_quoted(name)}"'
+        kind = duck_type.id
+        template, vector_type = _REWRITES.get(kind, ("{c}", None))
+        if kind not in _PASS_THROUGH and kind not in _REWRITES:
+            template, vector_type = "CAST({c} AS VARCHAR)", VectorType.STRING
+        rewritten |= template != "{c}"
+        expressions.append(f"{template.format(c=column)} AS {column}")
+        overrides.append(vector_type)
+    if rewritten:
+        relation = relation.project(", ".join(expressions))
+    table = relation.to_arrow_table()
+    if not rewritten:
+        return table, None
+    columns = []
+    for array, vector_type in zip(table.columns, overrides):
+        if vector_type is VectorType.INTERVAL_DAY_SECOND:
+            array = array.cast(pa.duration("us"))
+        columns.append(array)
+    table = pa.table(columns, names=table.column_names)
+    return table, [vt or vector_type_for(f.type) for vt, f in zip(overrides, table.schema)]

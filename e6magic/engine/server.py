@@ -1,0 +1,137 @@
+"""LocalEngine: the gRPC server over an in-memory DuckDB, started in-process or by the CLI."""
+from __future__ import annotations
+
+import pathlib
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+import duckdb
+import grpc
+
+from e6magic._proto import cluster_pb2_grpc, e6x_engine_pb2_grpc
+from e6magic.engine import catalog
+from e6magic.engine.cluster import ClusterService
+from e6magic.engine.queries import MAX_SQL_BYTES, QueryRegistry
+from e6magic.engine.service import QueryEngineService
+from e6magic.engine.sessions import Gatekeeper
+
+_SERVER_OPTIONS = [
+    # room for a too-long query to arrive, so it gets our clear error instead of a transport one
+    ("grpc.max_receive_message_length", 4 * MAX_SQL_BYTES),
+    ("grpc.max_send_message_length", -1),
+    ("grpc.keepalive_permit_without_calls", 1),
+    ("grpc.http2.min_ping_interval_without_data_ms", 10000),
+]
+
+
+class LocalEngine:
+    """A local e6data engine on `host:port` (loopback by default) that requires a token."""
+
+    def __init__(self, host: str = "127.0.0.1", port: int = 0, token: str | None = None,
+                 data_dir: str | pathlib.Path | None = None, demo: bool = True, chunk_rows: int = 65536,
+                 bluegreen_interval: float | None = None, workers: int = 8) -> None:
+        self.host = host
+        self._requested_port = port
+        self._gate = Gatekeeper(token)
+        self._data_dir = pathlib.Path(data_dir) if data_dir else None
+        self._demo = demo
+        self._chunk_rows = chunk_rows
+        self._workers = workers
+        self._bluegreen_interval = bluegreen_interval
+        self._stopping = threading.Event()
+        self._server: grpc.Server | None = None
+        self._db: duckdb.DuckDBPyConnection | None = None
+        self._registry: QueryRegistry | None = None
+        self.port = 0
+        self.tables: list[str] = []
+
+    def __repr__(self) -> str:  # the token stays out of reprs
+        return f"LocalEngine(address={self.address!r}, serving={self.serving_strategy!r})"
+
+    @property
+    def token(self) -> str:
+        return self._gate.token
+
+    @property
+    def address(self) -> str:
+        return f"{self.host}:{self.port}"
+
+    # --- lifecycle ---------------------------------------------------------------------------------
+    def start(self) -> "LocalEngine":
+        self._db = duckdb.connect(":memory:")  # without ICU (not bundled), TIMESTAMPTZ is UTC
+        if self._demo:
+            catalog.build_demo(self._db)
+        if self._data_dir is not None:
+            self.tables = catalog.attach_data_dir(self._db, self._data_dir)
+        self._registry = QueryRegistry(self._db, chunk_rows=self._chunk_rows, workers=self._workers)
+        server = grpc.server(ThreadPoolExecutor(max_workers=4 * self._workers + 8, thread_name_prefix="e6-rpc"),
+                             options=_SERVER_OPTIONS)
+        e6x_engine_pb2_grpc.add_QueryEngineServiceServicer_to_server(
+            QueryEngineService(self._db, self._gate, self._registry), server)
+        cluster_pb2_grpc.add_ClusterServiceServicer_to_server(ClusterService(self._gate), server)
+        self.port = server.add_insecure_port(f"{self.host}:{self._requested_port}")
+        if self.port == 0:
+            raise OSError(f"cannot listen on {self.host}:{self._requested_port}")
+        server.start()
+        self._server = server
+        if self._bluegreen_interval:
+            threading.Thread(target=self._flip_on_timer, name="e6-bluegreen", daemon=True).start()
+        return self
+
+    def stop(self, grace: float = 1.0) -> None:
+        self._stopping.set()
+        if self._server is not None:
+            self._server.stop(grace).wait()
+            self._server = None
+        if self._registry is not None:
+            self._registry.close()
+        self._gate.close()
+        if self._db is not None:
+            self._db.close()
+            self._db = None
+
+    def wait(self) -> None:
+        """Block until stop() is called (the CLI's main thread waits here)."""
+        self._stopping.wait()
+
+    def __enter__(self) -> "LocalEngine":
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def _flip_on_timer(self) -> None:
+        while not self._stopping.wait(self._bluegreen_interval):
+            self._gate.flip()
+
+    # --- what tests and the magic may look at and steer -------------------------------------------
+    def queries(self) -> dict[str, str]:
+        """Query id -> state, for every query not yet cleared."""
+        return self._registry.states() if self._registry else {}
+
+    def query_state(self, query_id: str) -> str | None:
+        """The state of a query, or the last state of a recently cleared one."""
+        return self._registry.state_of(query_id) if self._registry else None
+
+    @property
+    def serving_strategy(self) -> str:
+        return self._gate.serving
+
+    def flip_strategy(self) -> str:
+        return self._gate.flip()
+
+    def set_strategy(self, colour: str) -> None:
+        self._gate.set_strategy(colour)
+
+    def suspend(self) -> None:
+        self._gate.suspend()
+
+    def resume(self) -> None:
+        self._gate.resume()
+
+    @property
+    def cluster_status(self) -> str:
+        return self._gate.cluster_status
+
+    def expire_sessions(self) -> None:
+        self._gate.expire_sessions()

@@ -1,0 +1,237 @@
+"""The QueryEngineService servicer: each RPC checks who calls, then asks the registry or the catalog."""
+from __future__ import annotations
+
+import functools
+import json
+from typing import Any, Callable
+
+import duckdb
+import grpc
+
+from e6magic._proto import e6x_engine_pb2 as pb
+from e6magic._proto import e6x_engine_pb2_grpc as pb_grpc
+from e6magic.engine import catalog
+from e6magic.engine.errors import EngineError, query_error
+from e6magic.engine.plan import planner_json
+from e6magic.engine.queries import Query, QueryRegistry
+from e6magic.engine.sessions import Gatekeeper
+
+ENGINE_IP = "127.0.0.1"
+_V2_POLL_SECONDS = 0.1
+_V2_MAX_CHUNKS = 16
+_V2_MAX_BYTES = 8 * 1024 * 1024
+
+
+def metadata_of(context: grpc.ServicerContext) -> dict[str, str]:
+    return {key.lower(): value for key, value in context.invocation_metadata() if isinstance(value, str)}
+
+
+def rpc(*, session: bool = True, new_work: bool = False) -> Callable:
+    """Wraps an RPC: admission (colour, suspension), session check, errors to gRPC status, `new_strategy`."""
+
+    def decorate(method: Callable) -> Callable:
+        @functools.wraps(method)
+        def handler(self: "QueryEngineService", request: Any, context: grpc.ServicerContext) -> Any:
+            md = metadata_of(context)
+            try:
+                if new_work:
+                    self.gate.admit_new_work(md)
+                if session:
+                    self.gate.check_session(getattr(request, "sessionId", ""), md)
+                response = method(self, request, context, md)
+            except EngineError as exc:
+                context.abort(exc.code, exc.details)
+            fields = response.DESCRIPTOR.fields_by_name
+            announcement = self.gate.announcement(md)
+            if announcement and "new_strategy" in fields:
+                response.new_strategy = announcement
+            if "sessionId" in fields and not response.sessionId:
+                response.sessionId = getattr(request, "sessionId", "")
+            return response
+
+        return handler
+
+    return decorate
+
+
+class QueryEngineService(pb_grpc.QueryEngineServiceServicer):
+    """The engine's client-facing API over one DuckDB database (wire §1.3, §2)."""
+
+    def __init__(self, db: duckdb.DuckDBPyConnection, gate: Gatekeeper, registry: QueryRegistry) -> None:
+        self.db = db
+        self.gate = gate
+        self.registry = registry
+
+    # --- session and statements ----------------------------------------------------------------------
+    @rpc(session=False, new_work=True)
+    def authenticate(self, request, context, md):
+        return pb.AuthenticateResponse(sessionId=self.gate.authenticate(request.user, request.password))
+
+    def _prepare(self, request, md, catalog_name: str) -> pb.PrepareStatementResponse:
+        query = self.registry.prepare(request.sessionId, request.queryString, catalog_name, request.schema,
+                                      self.gate.colour_of(md))
+        return pb.PrepareStatementResponse(engineIP=ENGINE_IP, queryId=query.query_id, sessionId=request.sessionId)
+
+    @rpc(new_work=True)
+    def prepareStatement(self, request, context, md):
+        return self._prepare(request, md, "")
+
+    @rpc(new_work=True)
+    def prepareStatementV2(self, request, context, md):
+        return self._prepare(request, md, request.catalog)
+
+    @rpc()
+    def executeStatement(self, request, context, md):
+        self.registry.execute(request.queryId)
+        return pb.ExecuteStatementResponse()
+
+    @rpc()
+    def executeStatementV2(self, request, context, md):
+        self.registry.execute(request.queryId)
+        return pb.ExecuteStatementResponse()
+
+    # --- results ----------------------------------------------------------------------------------------
+    def _ended(self, query_id: str, context: grpc.ServicerContext) -> Query:
+        query = self.registry.get(query_id)
+        if query.state == "prepared":
+            raise EngineError(grpc.StatusCode.FAILED_PRECONDITION, f"query {query_id} was prepared but not executed")
+        if not self.registry.wait(query, context.is_active):
+            raise EngineError(grpc.StatusCode.CANCELLED, f"the caller went away while query {query_id} ran")
+        self.registry.result_or_raise(query)
+        return query
+
+    @rpc()
+    def getResultMetadata(self, request, context, md):
+        return pb.GetResultMetadataResponse(resultMetaData=self._ended(request.queryId, context).metadata)
+
+    @rpc()
+    def getNextResultBatch(self, request, context, md):
+        chunks, _ = self.registry.next_chunks(self._ended(request.queryId, context), 1, 1)
+        return pb.GetNextResultBatchResponse(resultBatch=chunks[0] if chunks else b"")
+
+    @rpc()
+    def getNextResultBatchV2(self, request, context, md):
+        query = self.registry.get(request.queryId)
+        # V2 may answer "nothing yet" (wire §2.5): wait briefly, so polling clients see progress early.
+        if not self.registry.wait(query, context.is_active, timeout=_V2_POLL_SECONDS):
+            return pb.GetNextResultBatchV2Response(endOfStream=False)
+        self.registry.result_or_raise(query)
+        chunks, ended = self.registry.next_chunks(query, _V2_MAX_CHUNKS, _V2_MAX_BYTES)
+        return pb.GetNextResultBatchV2Response(resultBatches=chunks, endOfStream=ended)
+
+    @rpc()
+    def status(self, request, context, md):
+        query = self.registry.get(request.queryId)
+        return pb.StatusResponse(status=query.state == "finished", rowCount=query.row_count)
+
+    @rpc()
+    def explain(self, request, context, md):
+        query = self.registry.get(request.queryId)
+        cursor = self.db.cursor()
+        try:
+            cursor.execute(f'USE "{query.catalog}"."{query.schema}"')
+            rows = cursor.execute(f"EXPLAIN {query.sql}").fetchall()
+        except duckdb.Error as exc:
+            raise query_error(exc, query.query_id) from exc
+        finally:
+            cursor.close()
+        return pb.ExplainResponse(explain="\n".join(str(row[-1]) for row in rows))
+
+    @rpc()
+    def explainAnalyze(self, request, context, md):
+        query = self._ended(request.queryId, context)
+        return pb.ExplainAnalyzeResponse(explainAnalyze=planner_json(query), isCached=False,
+                                         parsingTime=query.parse_ms, queueingTime=query.queue_ms)
+
+    # --- cancel and clear: idempotent, quiet for unknown and empty ids ------------------------------------
+    @rpc()
+    def cancelQuery(self, request, context, md):
+        self.registry.cancel(request.queryId)
+        return pb.CancelQueryResponse()
+
+    @rpc()
+    def clear(self, request, context, md):
+        self.registry.clear(request.queryId)
+        return pb.ClearResponse()
+
+    @rpc()
+    def clearOrCancelQuery(self, request, context, md):
+        self.registry.clear(request.queryId)  # clear cancels a query that is still running
+        return pb.ClearOrCancelQueryResponse()
+
+    # --- dry run ------------------------------------------------------------------------------------------
+    def _dry_run(self, sql: str, catalog_name: str, schema: str) -> pb.DryRunResponse:
+        cursor = self.db.cursor()
+        try:
+            cursor.execute(f'USE "{catalog_name or catalog.DEMO_CATALOG}"."{schema or catalog.DEFAULT_SCHEMA}"')
+            statements = cursor.extract_statements(sql)
+            for statement in statements:
+                cursor.execute(f"EXPLAIN {statement.query}")  # binds and plans, runs nothing
+            value = {"valid": True, "statements": len(statements)}
+        except duckdb.Error as exc:
+            value = {"valid": False, "error": " ".join(str(exc).split())}
+        finally:
+            cursor.close()
+        return pb.DryRunResponse(dryrunValue=json.dumps(value))
+
+    @rpc()
+    def dryRun(self, request, context, md):
+        return self._dry_run(request.queryString, "", request.schema)
+
+    @rpc()
+    def dryRunV2(self, request, context, md):
+        return self._dry_run(request.queryString, request.catalog, request.schema)
+
+    # --- catalog ------------------------------------------------------------------------------------------
+    def _read_catalog(self, read: Callable, *args: str) -> Any:
+        cursor = self.db.cursor()
+        try:
+            return read(cursor, *args)
+        finally:
+            cursor.close()
+
+    def _known_catalog(self, name: str) -> str:
+        name = name or catalog.DEMO_CATALOG
+        if name not in self._read_catalog(catalog.catalogs):
+            raise EngineError(grpc.StatusCode.NOT_FOUND, f"unknown catalog {name!r}")
+        return name
+
+    def getCataloges(self, request, context):  # noqa: N802 - the engine's spelling
+        names = self._read_catalog(catalog.catalogs)
+        return pb.GetCatalogesResponse(catalogResponses=[
+            pb.CatalogResponse(name=n, isDefault=n == catalog.DEMO_CATALOG) for n in names])
+
+    @rpc()
+    def getSchemaNames(self, request, context, md):
+        return pb.GetSchemaNamesResponse(schemas=self._read_catalog(catalog.schemas, self._known_catalog("")))
+
+    @rpc()
+    def getSchemaNamesV2(self, request, context, md):
+        name = self._known_catalog(request.catalog)
+        return pb.GetSchemaNamesResponse(schemas=self._read_catalog(catalog.schemas, name))
+
+    @rpc()
+    def getTables(self, request, context, md):
+        return pb.GetTablesResponse(tables=self._read_catalog(catalog.tables, self._known_catalog(""), request.schema))
+
+    @rpc()
+    def getTablesV2(self, request, context, md):
+        name = self._known_catalog(request.catalog)
+        return pb.GetTablesResponse(tables=self._read_catalog(catalog.tables, name, request.schema))
+
+    def _columns(self, catalog_name: str, schema: str, table: str) -> pb.GetColumnsResponse:
+        cols = self._read_catalog(catalog.columns, self._known_catalog(catalog_name), schema, table)
+        if not cols:
+            raise EngineError(grpc.StatusCode.NOT_FOUND, f"unknown table {catalog_name or 'demo'}.{schema}.{table}")
+        return pb.GetColumnsResponse(fieldInfo=[pb.GFieldInfo(fieldName=n, fieldType=t) for n, t in cols])
+
+    @rpc()
+    def getColumns(self, request, context, md):
+        return self._columns("", request.schema, request.table)
+
+    @rpc()
+    def getColumnsV2(self, request, context, md):
+        return self._columns(request.catalog, request.schema, request.table)
+
+    def healthCheck(self, request, context):  # noqa: N802
+        return pb.HealthCheckResponse()
