@@ -18,8 +18,8 @@ _SUMMARY_LABELS = (("parse_ms", "parse"), ("queue_ms", "queue"), ("execution_ms"
 class PlanView(E6Widget):
     """Show a plan from ``cur.explain_analyse()`` (the dict, its ``planner`` JSON text, or parsed JSON).
 
-    Each operator shows its time, rows and share of the total; the path through the most
-    expensive children is marked ``hot`` and the most expensive operator ``slowest``.
+    Each operator shows its time, rows and share of the total; the operator that spent the most
+    time itself is marked ``slowest`` and the path from the root down to it ``hot``.
     A plan with no recognisable operator tree is shown as a collapsible JSON tree.
     """
 
@@ -90,15 +90,19 @@ def _annotate(root: Operator) -> tuple[str, dict[str, Any]]:
     nodes = list(_walk(tree))
     for node in nodes:
         node["share"] = node["self_ms"] / grand if grand > 0 else 0.0
-    node = tree
-    while node is not None:
-        node["hot"] = grand > 0
-        node = max(node["children"], key=lambda c: c["total_ms"], default=None)
-        if node is not None and node["total_ms"] <= 0:
-            break
     if grand > 0:
-        max(nodes, key=lambda n: n["self_ms"])["slowest"] = True
+        # the slowest path: from the root down to the operator that spent the most time itself
+        slowest = max(nodes, key=lambda n: n["self_ms"])
+        slowest["slowest"] = True
+        _mark_path_to(tree, slowest)
     return ("inclusive" if inclusive else "self"), tree
+
+
+def _mark_path_to(node: dict[str, Any], target: dict[str, Any]) -> bool:
+    if node is target or any(_mark_path_to(c, target) for c in node["children"]):
+        node["hot"] = True
+        return True
+    return False
 
 
 def _times_look_inclusive(root: Operator) -> bool:

@@ -40,8 +40,9 @@ def write_notebook(path: Path, cells: Sequence[str]) -> None:
 class Lab:
     """One ``jupyter lab`` on 127.0.0.1 with a token, and one Chromium driven by Playwright."""
 
-    def __init__(self, work: Path) -> None:
+    def __init__(self, work: Path, env: dict[str, str] | None = None) -> None:
         self.work = work
+        self.extra_env = dict(env or {})  # reaches the kernels: secrets stay out of notebook sources
         self.root = work / "nb"
         self.root.mkdir(parents=True, exist_ok=True)
         self.port = free_port()
@@ -57,7 +58,7 @@ class Lab:
         return path.read_text(errors="replace")[-4000:] if path.exists() else ""
 
     def start(self, timeout: float = 90) -> Lab:
-        env = dict(os.environ)
+        env = {**os.environ, **self.extra_env}
         for var, sub in _ISOLATED_DIRS.items():
             env[var] = str(self.work / sub)
         # no "news?" toast over the notebook (news_url=None alone does not stop it)
@@ -152,9 +153,9 @@ class Lab:
 
 
 @contextmanager
-def running_lab() -> Iterator[Lab]:
+def running_lab(env: dict[str, str] | None = None) -> Iterator[Lab]:
     with tempfile.TemporaryDirectory(prefix="e6-lab-") as tmp:
-        lab = Lab(Path(tmp))
+        lab = Lab(Path(tmp), env)
         try:
             yield lab.start()
         finally:

@@ -47,7 +47,7 @@ def test_explain_analyse_dict_with_planner_text():
     assert nodes["TableScan orders"]["rows"] == 1_000_000
 
 
-def test_slowest_path_follows_the_most_expensive_inputs():
+def test_slowest_path_leads_from_the_root_to_the_slowest_operator():
     view = PlanView(INCLUSIVE)
     hot = [n["name"] for n in flatten(view.tree) if n["hot"]]
     assert hot == ["Projection", "HashAggregate", "Filter", "TableScan orders"]
@@ -116,6 +116,15 @@ def test_local_engine_planner_shape():
     view = PlanView({"planner": json.dumps(planner), "parsing_time": 2, "queuing_time": 1, "is_cached": False})
     assert view.summary["execution_ms"] == 27.0 and view.times_are == "self"
     nodes = by_name(view)
-    assert nodes["HASH_GROUP_BY"]["slowest"] and nodes["TABLE_SCAN"]["hot"]
+    assert nodes["HASH_GROUP_BY"]["slowest"] and nodes["PROJECTION"]["hot"] and nodes["HASH_GROUP_BY"]["hot"]
+    assert not nodes["TABLE_SCAN"]["hot"]
     assert nodes["TABLE_SCAN"]["details"] == {"Table": "orders", "Estimated Cardinality": "900"}
     assert nodes["PROJECTION"]["total_ms"] == 26.0 and nodes["HASH_GROUP_BY"]["share"] == pytest.approx(20 / 26)
+
+
+def test_slowest_operator_off_the_most_expensive_branch_is_still_on_the_path():
+    plan = {"name": "Join", "time": 1, "children": [
+        {"name": "A", "time": 10, "children": [{"name": "A1", "time": 40}]},  # 50 ms branch
+        {"name": "B", "time": 45}]}  # but B spent the most itself
+    nodes = by_name(PlanView(plan))
+    assert nodes["B"]["slowest"] and [n for n in ("Join", "A", "A1", "B") if nodes[n]["hot"]] == ["Join", "B"]
