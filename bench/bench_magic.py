@@ -49,7 +49,7 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=1_000_000)
     args = parser.parse_args()
 
-    with LocalEngine(host="127.0.0.1", port=0, demo=False).start() as engine:
+    with LocalEngine(host="127.0.0.1", port=0, demo=False) as engine:
         conn = connect(host="127.0.0.1", port=engine.port, username="bench@example.com", password=engine.token)
         shell = InteractiveShell.instance()
         shell.run_cell("%load_ext e6magic")
