@@ -1,0 +1,282 @@
+"""`connect()` and `Connection`: credentials, the lazy session, blue/green recovery, and the catalog calls."""
+from __future__ import annotations
+
+import json
+import threading
+import time
+import weakref
+from typing import TYPE_CHECKING, Any, Callable
+
+import grpc
+
+from e6magic._proto import cluster_pb2 as cpb
+from e6magic._proto import e6x_engine_pb2 as pb
+from e6magic.client import strategy as strategies
+from e6magic.client.exceptions import Error, InterfaceError, OperationalError, ProgrammingError
+from e6magic.client.oauth import BearerTokens
+from e6magic.client.transport import Transport, is_session_expired, is_suspended, is_wrong_colour
+
+if TYPE_CHECKING:
+    from e6magic.client.cursor import Cursor
+    from e6magic.client.query import QueryHandle
+
+
+class Connection:
+    """A connection to one e6data engine (PEP 249). Takes the official connector's keyword names."""
+
+    def __init__(self, host: str, port: int, username: str | None = None, password: str | None = None,
+                 database: str | None = None, catalog: str | None = None, cluster_name: str | None = None,
+                 secure: bool = False, ssl_cert: str | bytes | None = None,
+                 grpc_options: dict[str, Any] | None = None, auto_resume: bool = True, *,
+                 access_token: str | None = None, client_id: str | None = None, client_secret: str | None = None,
+                 token_url: str | None = None, oauth_scope: str | None = None, client_auth_method: str = "basic",
+                 enable_result_batch_v2: bool | None = None, backslash_escapes: bool = False) -> None:
+        if not host or not port:
+            raise InterfaceError("connect() needs host and port")
+        oauth = bool(access_token or client_id or client_secret or token_url)
+        if oauth and password:
+            raise InterfaceError("give either username/password or OAuth credentials, not both")
+        if not oauth and not (username and password):
+            raise InterfaceError("connect() needs username and password (the access token), or OAuth credentials")
+        self.host, self.port = host, int(port)
+        self.username = username
+        self.database, self.catalog = database, catalog
+        self.cluster_name = cluster_name
+        self.auto_resume = auto_resume
+        self.backslash_escapes = backslash_escapes
+        self.result_batch_v2: bool | None = enable_result_batch_v2  # None: try V2, fall back on UNIMPLEMENTED
+        options = dict(grpc_options or {})
+        self.prepare_timeout = float(options.get("grpc_prepare_timeout", 600))
+        self.resume_timeout = float(options.get("grpc_auto_resume_timeout_seconds", 300))
+        self.max_retry_attempts = strategies.max_retry_attempts()
+        self.__password = password
+        self._tokens = BearerTokens(access_token=access_token, client_id=client_id, client_secret=client_secret,
+                                    token_url=token_url, scope=oauth_scope,
+                                    client_auth_method=client_auth_method) if oauth else None
+        self.transport = Transport(host, self.port, secure=secure, ssl_cert=ssl_cert, grpc_options=options,
+                                   cluster_name=cluster_name)
+        self.strategy = strategies.strategy_for(host, self.port, cluster_name)
+        self._session_id: str | None = None
+        self._session_colour: str | None = None
+        self._auth_lock = threading.RLock()
+        self._cursors: weakref.WeakSet[Cursor] = weakref.WeakSet()
+        self.closed = False
+
+    def __repr__(self) -> str:  # no password or token, ever
+        return f"<e6magic.Connection {self.transport.endpoint} catalog={self.catalog!r} user={self.username!r}>"
+
+    # --- PEP 249 -------------------------------------------------------------------------------------
+    def cursor(self, catalog_name: str | None = None, db_name: str | None = None, *,
+               catalog: str | None = None, database: str | None = None) -> Cursor:
+        from e6magic.client.cursor import Cursor
+
+        self._check_open()
+        cur = Cursor(self, catalog=catalog or catalog_name or self.catalog, database=database or db_name or self.database)
+        self._cursors.add(cur)
+        return cur
+
+    def close(self) -> None:
+        """Close every cursor (clearing their queries on the engine), then the channel."""
+        if self.closed:
+            return
+        for cur in list(self._cursors):
+            cur.close()
+        self.closed = True
+        self.transport.close()
+
+    def commit(self) -> None:
+        """The engine has no transactions to commit; kept for PEP 249."""
+
+    def rollback(self) -> None:
+        raise OperationalError("the e6data engine has no transactions to roll back")
+
+    def __enter__(self) -> "Connection":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _check_open(self) -> None:
+        if self.closed:
+            raise InterfaceError("the connection is closed")
+
+    # --- sessions and colours --------------------------------------------------------------------------
+    def headers(self, colour: str | None, planner_ip: str | None = None) -> list[tuple[str, str]]:
+        bearer = self._tokens.token() if self._tokens else None
+        return self.transport.headers(strategy=colour, planner_ip=planner_ip, bearer=bearer)
+
+    def session_and_colour(self) -> tuple[str, str | None]:
+        """A live session id ('' in OAuth mode) and the colour new work goes to; authenticates lazily."""
+        self._check_open()
+        if self._tokens is not None:
+            return "", self.strategy.active()
+        with self._auth_lock:
+            active = self.strategy.active()
+            if self._session_id is None or active != self._session_colour:
+                self._authenticate(active)
+            return self._session_id, self._session_colour  # type: ignore[return-value]
+
+    @property
+    def session_id(self) -> str:
+        return self.session_and_colour()[0]
+
+    def _authenticate(self, preferred: str | None) -> None:
+        order = [preferred, strategies.other(preferred)] if preferred else list(strategies.COLOURS)
+        resumed = False
+        last: Error | None = None
+        for colour in order:
+            while True:
+                try:
+                    response = self.transport.call(
+                        "authenticate", pb.AuthenticateRequest(user=self.username, password=self.__password),
+                        metadata=self.transport.headers(strategy=colour), timeout=60)
+                    break
+                except Error as exc:
+                    last = exc
+                    if is_suspended(exc) and self.auto_resume and not resumed:
+                        self._resume()
+                        resumed = True
+                        continue
+                    if is_wrong_colour(exc):
+                        self.strategy.forget(colour)
+                        response = None
+                        break
+                    raise
+            if response is None:
+                continue
+            if not response.sessionId:
+                raise OperationalError(f"e6data engine at {self.transport.endpoint} refused the credentials")
+            self._session_id, self._session_colour = response.sessionId, colour
+            self.strategy.confirm(colour)
+            return
+        raise last  # type: ignore[misc]
+
+    def drop_session(self) -> None:
+        with self._auth_lock:
+            self._session_id = None
+
+    def recover(self, exc: Error, colour: str | None) -> bool:
+        """Decide whether work that never started may be tried again after `exc`, and prepare for it."""
+        if is_wrong_colour(exc):
+            self.strategy.forget(colour)
+            if self._tokens is not None and self.strategy.active() is None:
+                self.strategy.confirm(strategies.other(colour))  # OAuth: no probe call, flip the header
+            self.drop_session()
+            return True
+        if is_session_expired(exc):
+            self.drop_session()
+            time.sleep(0.2)
+            return True
+        if is_suspended(exc) and self.auto_resume:
+            self._resume()
+            return True
+        if exc.grpc_code == grpc.StatusCode.UNAUTHENTICATED and self._tokens is not None:
+            self._tokens.token(force_refresh=True)
+            return True
+        return False
+
+    def note_announcement(self, response: Any) -> None:
+        if "new_strategy" in response.DESCRIPTOR.fields_by_name and response.HasField("new_strategy"):
+            self.strategy.announce(response.new_strategy)
+
+    def _resume(self) -> None:
+        """Resume a suspended cluster through ClusterService and wait until it is active (wire §5.3)."""
+        request = cpb.ClusterStatusRequest(user=self.username or "", password=self.__password or "")
+        md = self.headers(self.strategy.active())
+        deadline = time.monotonic() + self.resume_timeout
+        status = self.transport.call("status", request, metadata=md, service="cluster", timeout=30).status
+        if status == "suspended":
+            self.transport.call("resume", cpb.ResumeRequest(user=request.user, password=request.password),
+                                metadata=md, service="cluster", timeout=30)
+        while status != "active":
+            if status == "failed" or time.monotonic() > deadline:
+                raise OperationalError(f"cluster at {self.transport.endpoint} did not resume (status {status!r})")
+            time.sleep(0.5)
+            status = self.transport.call("status", request, metadata=md, service="cluster", timeout=30).status
+
+    def call(self, method: str, make_request: Callable[[str], Any], *, colour: str | None = None,
+             planner_ip: str | None = None, query_id: str | None = None, retry_expired: bool = True,
+             timeout: float | None = None) -> Any:
+        """A session-scoped RPC; an expired session is renewed once (the engine refused before doing anything)."""
+        for attempt in (1, 2):
+            session_id, active = self.session_and_colour()
+            metadata = self.headers(colour or active, planner_ip)
+            try:
+                response = self.transport.call(method, make_request(session_id), metadata=metadata,
+                                               timeout=timeout, query_id=query_id)
+            except Error as exc:
+                if attempt == 1 and retry_expired and is_session_expired(exc):
+                    self.drop_session()
+                    continue
+                raise
+            self.note_announcement(response)
+            return response
+        raise AssertionError("unreachable")
+
+    # --- statements and catalog ------------------------------------------------------------------------
+    def explain_analyse(self, handle: QueryHandle) -> dict[str, Any]:
+        if not handle.query_id:
+            raise InterfaceError("no query to explain")
+        handle.wait()
+        response = self.call("explainAnalyze", lambda sid: pb.ExplainAnalyzeRequest(
+            engineIP=handle._engine_ip, sessionId=sid, queryId=handle.query_id),
+            colour=handle._colour, planner_ip=handle._engine_ip, query_id=handle.query_id)
+        try:
+            planner = json.loads(response.explainAnalyze) if response.explainAnalyze else {}
+        except ValueError:
+            planner = {"text": response.explainAnalyze}
+        return {"is_cached": response.isCached, "parsing_time": response.parsingTime,
+                "queuing_time": response.queueingTime, "planner": planner}
+
+    def dry_run(self, sql: str) -> str:
+        if self.catalog:
+            return self.call("dryRunV2", lambda sid: pb.DryRunRequestV2(
+                sessionId=sid, schema=self.database or "", queryString=sql, catalog=self.catalog)).dryrunValue
+        return self.call("dryRun", lambda sid: pb.DryRunRequest(
+            sessionId=sid, schema=self.database or "", queryString=sql)).dryrunValue
+
+    def get_catalogs(self) -> list[dict[str, Any]]:
+        response = self.transport.call("getCataloges", pb.GetCatalogesRequest(),
+                                       metadata=self.headers(self.strategy.active()), timeout=60)
+        return [{"name": c.name, "isDefault": c.isDefault} for c in response.catalogResponses]
+
+    def get_schema_names(self, catalog: str | None = None) -> list[str]:
+        catalog = self._catalog(catalog)
+        return list(self.call("getSchemaNamesV2", lambda sid: pb.GetSchemaNamesV2Request(
+            sessionId=sid, catalog=catalog)).schemas)
+
+    def get_tables(self, catalog: str | None = None, database: str | None = None) -> list[str]:
+        catalog, database = self._catalog(catalog), database or self.database or ""
+        return list(self.call("getTablesV2", lambda sid: pb.GetTablesV2Request(
+            sessionId=sid, schema=database, catalog=catalog)).tables)
+
+    def get_columns(self, catalog: str | None = None, database: str | None = None,
+                    table: str | None = None) -> list[dict[str, str]]:
+        catalog, database = self._catalog(catalog), database or self.database or ""
+        if not table:
+            raise ProgrammingError("get_columns() needs a table name")
+        response = self.call("getColumnsV2", lambda sid: pb.GetColumnsV2Request(
+            sessionId=sid, schema=database, table=table, catalog=catalog))
+        return [{"fieldName": f.fieldName, "fieldType": f.fieldType} for f in response.fieldInfo]
+
+    def _catalog(self, catalog: str | None) -> str:
+        catalog = catalog or self.catalog
+        if not catalog:
+            raise ProgrammingError("no catalog: pass one, or connect(..., catalog=...)")
+        return catalog
+
+    def clear(self, query_id: str, engine_ip: str | None = None) -> None:
+        self.call("clear", lambda sid: pb.ClearRequest(sessionId=sid, queryId=query_id, engineIP=engine_ip or ""))
+        self.strategy.unpin(query_id)
+
+    def query_cancel(self, engine_ip: str | None, query_id: str) -> None:
+        self.call("cancelQuery", lambda sid: pb.CancelQueryRequest(
+            engineIP=engine_ip or "", sessionId=sid, queryId=query_id),
+            colour=self.strategy.pinned_colour(query_id))
+
+
+def connect(host: str | None = None, port: int | None = None, username: str | None = None,
+            password: str | None = None, **kwargs: Any) -> Connection:
+    """Open a connection (lazily: nothing is sent until the first call). Same keywords as the official
+    `e6data_python_connector.Connection`, plus OAuth (`access_token`, or `client_id`/`client_secret`/`token_url`)."""
+    return Connection(host, port, username, password, **kwargs)  # type: ignore[arg-type]

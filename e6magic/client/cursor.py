@@ -1,0 +1,242 @@
+"""The PEP 249 `Cursor`: execute, fetch rows or Arrow/pandas, and the per-query calls of the official connector."""
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Callable
+
+import pyarrow as pa
+
+from e6magic._proto import e6x_engine_pb2 as pb
+from e6magic.client.exceptions import InterfaceError
+from e6magic.client.params import bind
+from e6magic.client.query import QueryHandle
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from e6magic.client.connection import Connection
+
+
+class Cursor:
+    """Runs one query at a time. Rows are tuples (the official connector's `fetchone()` returns a one-row
+    list of lists; here it is the row itself, as PEP 249 says)."""
+
+    arraysize = 1
+
+    def __init__(self, connection: Connection, *, catalog: str | None, database: str | None) -> None:
+        self.connection = connection
+        self.catalog = catalog
+        self.database = database
+        self.arraysize = 1
+        self._handle: QueryHandle | None = None
+        self._batches: Iterator[pa.RecordBatch] | None = None
+        self._rows: list[tuple[Any, ...]] = []
+        self._row_pos = 0
+        self._pending: pa.RecordBatch | None = None  # a batch taken for rows but not yet turned into rows
+        self.closed = False
+
+    def __repr__(self) -> str:
+        return f"<e6magic.Cursor query_id={self.query_id!r}>"
+
+    # --- running ---------------------------------------------------------------------------------------
+    def submit(self, sql: str, params: Mapping[str, Any] | Sequence[Any] | None = None, *,
+               on_progress: Callable[[QueryHandle], None] | None = None) -> QueryHandle:
+        """Start a query and return its handle as soon as the engine prepared and accepted it."""
+        self._check_open()
+        self._release()
+        text = bind(_strip(sql), params, backslash_escapes=self.connection.backslash_escapes)
+        handle = QueryHandle(self.connection, text, catalog=self.catalog, schema=self.database,
+                             on_progress=on_progress)
+        self._handle = handle
+        return handle.start()
+
+    def execute(self, sql: str, params: Mapping[str, Any] | Sequence[Any] | None = None) -> str:
+        """Run a query; returns its id once the result's metadata is known (the rows stream afterwards)."""
+        handle = self.submit(sql, params)
+        handle.wait_metadata()
+        return handle.query_id  # type: ignore[return-value]
+
+    def executemany(self, sql: str, seq_of_params: Sequence[Mapping[str, Any] | Sequence[Any]]) -> str | None:
+        query_id = None
+        for params in seq_of_params:
+            query_id = self.execute(sql, params)
+        return query_id
+
+    @property
+    def query_id(self) -> str | None:
+        return self._handle.query_id if self._handle else None
+
+    @property
+    def handle(self) -> QueryHandle | None:
+        return self._handle
+
+    @property
+    def description(self) -> list[tuple[Any, ...]] | None:
+        if self._handle is None or self._handle.metadata is None:
+            return None
+        return [(c.name, c.type_name, None, None, None, None, True) for c in self._handle.metadata.columns]
+
+    @property
+    def rowcount(self) -> int:
+        """Rows in the result, from the metadata the engine already sent (no extra call); -1 before that."""
+        if self._handle is None or self._handle.metadata is None:
+            return -1
+        return self._handle.metadata.row_count
+
+    # --- rows ------------------------------------------------------------------------------------------
+    def _next_rows(self) -> bool:
+        batch = self._pending
+        self._pending = None
+        if batch is None:
+            batch = next(self._result_batches(), None)
+        if batch is None:
+            return False
+        columns = [col.to_pylist() for col in batch.columns]
+        self._rows, self._row_pos = list(zip(*columns)) if columns else [()] * batch.num_rows, 0
+        return True
+
+    def _result_batches(self) -> Iterator[pa.RecordBatch]:
+        if self._handle is None:
+            raise InterfaceError("no query was executed on this cursor")
+        if self._batches is None:
+            self._batches = self._handle.batches()
+        return self._batches
+
+    def fetchone(self) -> tuple[Any, ...] | None:
+        while self._row_pos >= len(self._rows):
+            if not self._next_rows():
+                return None
+        row = self._rows[self._row_pos]
+        self._row_pos += 1
+        return row
+
+    def fetchmany(self, size: int | None = None) -> list[tuple[Any, ...]]:
+        size = self.arraysize if size is None else size
+        out: list[tuple[Any, ...]] = []
+        while len(out) < size:
+            if self._row_pos >= len(self._rows) and not self._next_rows():
+                break
+            take = self._rows[self._row_pos:self._row_pos + size - len(out)]
+            self._row_pos += len(take)
+            out.extend(take)
+        return out
+
+    def fetchall(self) -> list[tuple[Any, ...]]:
+        out = list(self._rows[self._row_pos:])
+        self._row_pos = len(self._rows)
+        while self._next_rows():
+            out.extend(self._rows)
+            self._row_pos = len(self._rows)
+        return out
+
+    def __iter__(self) -> Iterator[tuple[Any, ...]]:
+        while (row := self.fetchone()) is not None:
+            yield row
+
+    # --- Arrow and pandas (what is left of the result, rows already fetched excluded) ------------------------
+    def fetch_batches(self) -> Iterator[pa.RecordBatch]:
+        """The rest of the result as Arrow record batches, streamed (bounded memory)."""
+        if self._row_pos < len(self._rows):
+            rest = self._rows[self._row_pos:]
+            self._row_pos = len(self._rows)
+            schema = self._schema()
+            yield pa.RecordBatch.from_pylist([dict(zip(schema.names, r)) for r in rest], schema=schema)
+        if self._pending is not None:
+            yield self._pending
+            self._pending = None
+        yield from self._result_batches()
+
+    def fetch_arrow(self) -> pa.Table:
+        batches = list(self.fetch_batches())
+        return pa.Table.from_batches(batches) if batches else self._schema().empty_table()
+
+    def fetch_df(self, *, exact_decimals: bool = False) -> pd.DataFrame:
+        """The rest of the result as pandas; decimals become float64 (as DuckDB's `.df()`) unless
+        `exact_decimals`, which keeps `decimal.Decimal` objects."""
+        return to_pandas(self.fetch_arrow(), exact_decimals=exact_decimals)
+
+    def _schema(self) -> pa.Schema:
+        from e6magic.wire import arrow_schema
+
+        if self._handle is None:
+            raise InterfaceError("no query was executed on this cursor")
+        return arrow_schema(self._handle.wait_metadata())
+
+    # --- per-query calls -----------------------------------------------------------------------------------
+    def cancel(self, query_id: str | None = None) -> None:
+        if query_id is None or (self._handle and query_id == self._handle.query_id):
+            if self._handle is not None:
+                self._handle.cancel()
+            return
+        self.connection.query_cancel(None, query_id)
+
+    def status(self, query_id: str | None = None) -> pb.StatusResponse:
+        handle = self._need_handle()
+        query_id = query_id or handle.query_id
+        return self.connection.call("status", lambda sid: pb.StatusRequest(
+            engineIP=handle._engine_ip, sessionId=sid, queryId=query_id), planner_ip=handle._engine_ip,
+            colour=self.connection.strategy.pinned_colour(query_id or ""), query_id=query_id)
+
+    def explain(self) -> str:
+        handle = self._need_handle()
+        return self.connection.call("explain", lambda sid: pb.ExplainRequest(
+            engineIP=handle._engine_ip, sessionId=sid, queryId=handle.query_id), planner_ip=handle._engine_ip,
+            colour=handle._colour, query_id=handle.query_id).explain
+
+    def explain_analyse(self) -> dict[str, Any]:
+        """The engine's explain analyse for the last query: `planner` holds the parsed planner JSON."""
+        return self.connection.explain_analyse(self._need_handle())
+
+    def _need_handle(self) -> QueryHandle:
+        if self._handle is None or not self._handle.query_id:
+            raise InterfaceError("no query was executed on this cursor")
+        return self._handle
+
+    def get_tables(self) -> list[str]:
+        return self.connection.get_tables(self.catalog, self.database)
+
+    def get_columns(self, table: str) -> list[dict[str, str]]:
+        return self.connection.get_columns(self.catalog, self.database, table)
+
+    def get_schema_names(self) -> list[str]:
+        return self.connection.get_schema_names(self.catalog)
+
+    # --- ending ----------------------------------------------------------------------------------------------
+    def clear(self) -> None:
+        """Clear the last query on the engine (cancelling it if it still runs)."""
+        self._release()
+
+    def _release(self) -> None:
+        if self._handle is not None:
+            self._handle.close()
+        self._handle, self._batches, self._pending = None, None, None
+        self._rows, self._row_pos = [], 0
+
+    def close(self) -> None:
+        if not self.closed:
+            self._release()
+            self.closed = True
+
+    def _check_open(self) -> None:
+        if self.closed:
+            raise InterfaceError("the cursor is closed")
+        self.connection._check_open()
+
+    def __enter__(self) -> "Cursor":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _strip(sql: str) -> str:
+    sql = sql.strip()
+    return sql[:-1].rstrip() if sql.endswith(";") else sql
+
+
+def to_pandas(table: pa.Table, *, exact_decimals: bool = False) -> pd.DataFrame:
+    if not exact_decimals:
+        fields = [pa.field(f.name, pa.float64()) if pa.types.is_decimal(f.type) else f for f in table.schema]
+        if any(pa.types.is_decimal(f.type) for f in table.schema):
+            table = table.cast(pa.schema(fields))
+    return table.to_pandas(date_as_object=False, split_blocks=True, self_destruct=True)

@@ -1,0 +1,299 @@
+"""A running query's handle: submit, a background fetcher with prefetch, live progress, cancel from any thread."""
+from __future__ import annotations
+
+import queue
+import threading
+import time
+from typing import TYPE_CHECKING, Any, Callable, Iterator
+
+import pyarrow as pa
+
+from e6magic._proto import e6x_engine_pb2 as pb
+from e6magic.client.exceptions import Error, InterfaceError, NotSupportedError, QueryCancelled
+from e6magic.client.transport import is_session_expired, is_suspended, is_wrong_colour
+from e6magic.wire import ResultMetadata, arrow_schema, decode_chunk, decode_metadata
+
+if TYPE_CHECKING:
+    from e6magic.client.connection import Connection
+
+FINAL_STATES = ("finished", "cancelled", "failed")
+PREFETCH_BATCHES = 4  # decoded batches waiting for the consumer: bounded memory, and N+1 is already here
+_END = object()
+
+
+class QueryHandle:
+    """One query from prepare to clear. Thread-safe reads of `state`, `rows_fetched`, `elapsed`; `cancel()`
+    works from any thread at any moment; `batches()` / `result()` never hand out a partial result as whole."""
+
+    def __init__(self, connection: Connection, sql: str, *, catalog: str | None, schema: str | None,
+                 on_progress: Callable[[QueryHandle], None] | None = None) -> None:
+        self.sql = sql
+        self.catalog = catalog
+        self.schema = schema
+        self.query_id: str | None = None
+        self.state = "prepared"
+        self.metadata: ResultMetadata | None = None
+        self.error: Error | None = None
+        self.rows_fetched = 0
+        self.batches_fetched = 0
+        self.timings: dict[str, float] = {}
+        self._conn = connection
+        self._on_progress = on_progress
+        self._engine_ip = ""
+        self._colour: str | None = None
+        self._started = time.monotonic()
+        self._ended: float | None = None
+        self._cancel = threading.Event()
+        self._final = threading.Event()
+        self._meta_ready = threading.Event()
+        self._batches: queue.Queue[Any] = queue.Queue(maxsize=PREFETCH_BATCHES)
+        self._handed_out = 0
+        self._consumed = False
+        self._cleared = False
+        self._lock = threading.Lock()
+        self._fetcher: threading.Thread | None = None
+
+    def __repr__(self) -> str:
+        return f"<QueryHandle {self.query_id} {self.state} rows={self.rows_fetched}>"
+
+    @property
+    def elapsed(self) -> float:
+        return (self._ended or time.monotonic()) - self._started
+
+    @property
+    def row_count(self) -> int | None:
+        return self.metadata.row_count if self.metadata else None
+
+    # --- start: prepare (retried where nothing ran yet), execute, then fetch in the background ----------
+    def start(self) -> "QueryHandle":
+        conn = self._conn
+        attempts = conn.max_retry_attempts
+        for attempt in range(1, attempts + 1):
+            session_id, colour = conn.session_and_colour()
+            try:
+                response = self._prepare(session_id, colour)
+                break
+            except Error as exc:
+                if attempt == attempts or not conn.recover(exc, colour):
+                    self._fail(exc)
+                    raise self.error from None  # type: ignore[misc]
+        self.query_id, self._engine_ip, self._colour = response.queryId, response.engineIP, colour
+        conn.strategy.pin(self.query_id, colour)
+        conn.note_announcement(response)
+        self.timings["prepare"] = time.monotonic() - self._started
+        if self._cancel.is_set():
+            self._finish("cancelled", QueryCancelled("query cancelled before it ran", query_id=self.query_id))
+            self._clear()
+            raise self.error  # type: ignore[misc]
+        try:
+            self._call("executeStatementV2" if self.catalog else "executeStatement",
+                       lambda sid: (pb.ExecuteStatementV2Request if self.catalog else pb.ExecuteStatementRequest)(
+                           engineIP=self._engine_ip, sessionId=sid, queryId=self.query_id), retry_expired=True)
+        except Error as exc:
+            self._fail(exc)
+            self._clear()
+            raise self.error from None  # type: ignore[misc]
+        with self._lock:
+            if self.state == "prepared":
+                self.state = "running"
+        self._fetcher = threading.Thread(target=self._fetch_all, name=f"e6-fetch-{self.query_id[:8]}", daemon=True)
+        self._fetcher.start()
+        return self
+
+    def _prepare(self, session_id: str, colour: str | None) -> pb.PrepareStatementResponse:
+        conn = self._conn
+        if self.catalog:
+            request = pb.PrepareStatementV2Request(sessionId=session_id, schema=self.schema or "",
+                                                   catalog=self.catalog, queryString=self.sql)
+            method = "prepareStatementV2"
+        else:
+            request = pb.PrepareStatementRequest(sessionId=session_id, schema=self.schema or "", queryString=self.sql)
+            method = "prepareStatement"
+        return conn.transport.call(method, request, metadata=conn.headers(colour), timeout=conn.prepare_timeout)
+
+    def _call(self, method: str, make_request: Callable[[str], Any], *, retry_expired: bool = False,
+              timeout: float | None = None) -> Any:
+        return self._conn.call(method, make_request, colour=self._colour, planner_ip=self._engine_ip,
+                               query_id=self.query_id, retry_expired=retry_expired, timeout=timeout)
+
+    def _request(self, cls: Any) -> Callable[[str], Any]:
+        return lambda sid: cls(engineIP=self._engine_ip, sessionId=sid, queryId=self.query_id)
+
+    # --- the fetcher thread --------------------------------------------------------------------------------
+    def _fetch_all(self) -> None:
+        try:
+            started = time.monotonic()
+            response = self._call("getResultMetadata", self._request(pb.GetResultMetadataRequest))
+            self.metadata = decode_metadata(response.resultMetaData)
+            self.timings["execution"] = time.monotonic() - started
+            with self._lock:
+                if self.state == "running":
+                    self.state = "fetching"
+            self._meta_ready.set()
+            fetch_started = time.monotonic()
+            schema = None
+            for payload in self._payloads():
+                batch = decode_chunk(payload, self.metadata)
+                if schema is None:
+                    schema = batch.schema
+                elif batch.schema != schema:
+                    batch = batch.cast(schema)  # a later chunk may widen a decimal or change a zone
+                self.rows_fetched += batch.num_rows
+                self.batches_fetched += 1
+                if not self._put(batch):
+                    return
+                if self._on_progress is not None:
+                    self._on_progress(self)
+            self.timings["fetch"] = time.monotonic() - fetch_started
+            self._finish("finished", None)
+        except Error as exc:
+            self._fail(exc)
+        except Exception as exc:  # noqa: BLE001 - a decode fault must end the result, never hang it
+            self._fail(InterfaceError(f"could not read the result: {exc}", query_id=self.query_id))
+        finally:
+            self._meta_ready.set()
+            self._put(_END)
+            if self.state != "finished":
+                self._clear()
+
+    def _payloads(self) -> Iterator[bytes]:
+        conn = self._conn
+        request = self._request(pb.GetNextResultBatchRequest)
+        while not self._cancel.is_set():
+            if conn.result_batch_v2 is not False:
+                try:
+                    response = self._call("getNextResultBatchV2", request)
+                except NotSupportedError:
+                    conn.result_batch_v2 = False
+                    continue
+                conn.result_batch_v2 = True
+                conn.note_announcement(response)
+                yield from (p for p in response.resultBatches if p)
+                if response.endOfStream:
+                    return
+            else:
+                response = self._call("getNextResultBatch", request)
+                conn.note_announcement(response)
+                if not response.resultBatch:
+                    return
+                yield response.resultBatch
+        raise QueryCancelled("query cancelled", query_id=self.query_id)
+
+    def _put(self, item: Any) -> bool:
+        while True:
+            if self._cancel.is_set() and item is not _END:
+                return False
+            try:
+                self._batches.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                if item is _END and self._cancel.is_set():
+                    self._drain()
+
+    def _drain(self) -> None:
+        try:
+            while True:
+                self._batches.get_nowait()
+        except queue.Empty:
+            pass
+
+    # --- ending ---------------------------------------------------------------------------------------------
+    def _finish(self, state: str, error: Error | None) -> None:
+        with self._lock:
+            if self.state in FINAL_STATES:
+                return
+            self.state, self.error = state, error
+            self._ended = time.monotonic()
+        self._final.set()
+
+    def _fail(self, exc: Error) -> None:
+        if self._cancel.is_set() or isinstance(exc, QueryCancelled):
+            exc = exc if isinstance(exc, QueryCancelled) else QueryCancelled("query cancelled", query_id=self.query_id)
+            self._finish("cancelled", exc)
+        else:
+            if exc.query_id is None and self.query_id:
+                exc.query_id = self.query_id
+            self._finish("failed", exc)
+
+    def cancel(self) -> None:
+        """Stop the query on the engine; safe from any thread, before, during or after the run; idempotent."""
+        self._cancel.set()
+        if self.state in FINAL_STATES:
+            return
+        if self.query_id:
+            try:
+                self._call("cancelQuery", self._request(pb.CancelQueryRequest), timeout=10)
+            except Error:
+                pass  # the engine may already have ended it; clear() below settles it either way
+        self._finish("cancelled", QueryCancelled("query cancelled", query_id=self.query_id))
+        self._drain()
+
+    def _clear(self) -> None:
+        with self._lock:
+            if self._cleared or not self.query_id:
+                return
+            self._cleared = True
+        try:
+            self._call("clearOrCancelQuery", self._request(pb.ClearOrCancelQueryRequest), timeout=10)
+        except Error:
+            pass  # an engine that went away has nothing left to clear
+        finally:
+            self._conn.strategy.unpin(self.query_id)
+
+    def close(self) -> None:
+        """Cancel what still runs and clear the query on the engine (frees its result and its colour pin)."""
+        if self.state not in FINAL_STATES:
+            self.cancel()
+        if self._fetcher is not None and self._fetcher is not threading.current_thread():
+            self._fetcher.join(timeout=5)
+        self._clear()
+
+    # --- waiting and reading ------------------------------------------------------------------------------
+    def wait(self, timeout: float | None = None) -> bool:
+        """True once the query reached a final state (waits in short slices, so interrupts get through)."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while not self._final.wait(0.1):
+            if deadline is not None and time.monotonic() >= deadline:
+                return False
+        return True
+
+    def wait_metadata(self) -> ResultMetadata:
+        while not self._meta_ready.wait(0.1):
+            pass
+        if self.metadata is None:
+            self._raise_if_unsuccessful()
+        return self.metadata  # type: ignore[return-value]
+
+    def _raise_if_unsuccessful(self) -> None:
+        if self.state in ("failed", "cancelled") and self.error is not None:
+            raise self.error
+
+    def batches(self) -> Iterator[pa.RecordBatch]:
+        """The result's batches as they arrive (the first one long before the last); raises if it fails."""
+        if self._consumed:
+            raise InterfaceError("this result was already read", query_id=self.query_id)
+        self._consumed = True
+        while True:
+            try:
+                item = self._batches.get(timeout=0.1)
+            except queue.Empty:
+                if self.state in ("failed", "cancelled"):
+                    self._raise_if_unsuccessful()
+                continue
+            if item is _END:
+                self._raise_if_unsuccessful()
+                return
+            self._handed_out += 1
+            yield item
+
+    def result(self) -> pa.Table:
+        """The whole result as one Arrow table, or the error; never a partial table."""
+        if self._consumed:
+            raise InterfaceError("this result was already read batch by batch", query_id=self.query_id)
+        collected = list(self.batches())
+        if collected:
+            return pa.Table.from_batches(collected)
+        return arrow_schema(self.wait_metadata()).empty_table()
+
+    def explain_analyse(self) -> dict[str, Any]:
+        return self._conn.explain_analyse(self)
