@@ -47,7 +47,7 @@ class SchemaCache:
         return (getattr(endpoint, "catalog", None), getattr(endpoint, "database", None))
 
     def catalogs(self) -> list[str]:
-        return self._ask(("catalogs",), lambda c: c.get_catalogs())
+        return self._ask(("catalogs",), lambda c: [x["name"] if isinstance(x, dict) else x for x in c.get_catalogs()])
 
     def databases(self, catalog: str) -> list[str]:
         return self._ask(("databases", catalog), lambda c: c.get_schema_names(catalog))

@@ -14,7 +14,7 @@ from IPython.core.error import UsageError
 
 _CLASSES: dict[type, type] = {}
 _UNKNOWN_TABLE = re.compile(r"Table with name \S+ does not exist|table .* (?:not found|does not exist)", re.I)
-_SYNTAX = re.compile(r"Parser Error|syntax error", re.I)
+_SYNTAX = re.compile(r"Parser Error|syntax error", re.I)  # INVALID_ARGUMENT also covers binder errors
 _SECRETS = re.compile(r"(?i)(token|password|secret)=\S+")
 
 HINT_TABLE = "hint: check the name and --catalog/--database; Tab completes table names in %%e6sql cells"
@@ -45,7 +45,8 @@ def message(exc: BaseException) -> str:
     parts = [first]
     if qid and str(qid) not in first:
         parts.append(f"(query id: {qid})")
-    if _UNKNOWN_TABLE.search(first):
+    code = getattr(getattr(exc, "grpc_code", None), "name", "")
+    if code == "NOT_FOUND" or (code == "" and _UNKNOWN_TABLE.search(first)):
         parts.append(f"- {HINT_TABLE}")
     elif _SYNTAX.search(first):
         parts.append(f"- {HINT_SYNTAX}")

@@ -42,6 +42,25 @@ class LastQuery:
     def row_count(self) -> int | None:
         return None if self.table is None else int(self.table.num_rows)
 
+    def release(self) -> None:
+        """Clear this query on the engine once it is done (a running background query keeps going)."""
+        if self._cursor is None:
+            return
+        if self.handle is not None and not self.done.is_set():
+            self._release_when_done = True
+            return
+        cursor, self._cursor = self._cursor, None
+        try:
+            cursor.close()
+        except Exception:  # noqa: BLE001 - an engine that went away has nothing left to clear
+            pass
+
+    def finished(self) -> None:
+        """Mark the result complete (or failed); release it if a newer query already replaced it."""
+        self.done.set()
+        if getattr(self, "_release_when_done", False):
+            self.release()
+
     def wait(self, timeout: float | None = None) -> bool:
         """Wait for a `--background` query to finish; True when it did."""
         return self.done.wait(timeout)
@@ -52,11 +71,19 @@ class LastQuery:
             self.handle.cancel()
 
     def plan(self) -> Any:
-        """The engine's explain-analyse plan (a dict), fetched once on demand."""
+        """The engine's explain-analyse plan (a dict), fetched once on demand.
+
+        Also fills ``timings["queue"]`` (and the engine's own parse time) from it.
+        """
         if self._plan is None:
             if self._cursor is None:
-                raise RuntimeError("no plan: this query did not run on the engine")
+                raise RuntimeError("no plan: this query is no longer kept on the engine")
             self._plan = self._cursor.explain_analyse()
+        if isinstance(self._plan, dict):
+            for key, name in (("queuing_time", "queue"), ("parsing_time", "engine_parse")):
+                value = self._plan.get(key)
+                if isinstance(value, (int, float)):
+                    self.timings[name] = float(value) / 1000.0  # the engine reports milliseconds
         return self._plan
 
     def to_arrow(self) -> Any:

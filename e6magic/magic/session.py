@@ -24,9 +24,15 @@ def connect_endpoint(endpoint: Endpoint) -> Any:
     """Open a client connection to ``endpoint`` (blocking; runs on a worker)."""
     from e6magic.client import connect
 
-    return connect(host=endpoint.host, port=endpoint.port, username=endpoint.username or "e6magic",
-                   password=endpoint.token, catalog=endpoint.catalog, database=endpoint.database,
-                   cluster_name=endpoint.cluster, secure=endpoint.secure)
+    connection = connect(host=endpoint.host, port=endpoint.port, username=endpoint.username or "e6magic",
+                         password=endpoint.token, catalog=endpoint.catalog, database=endpoint.database,
+                         cluster_name=endpoint.cluster, secure=endpoint.secure)
+    try:
+        connection.session_id  # the client authenticates lazily: a wrong token should fail here, not later
+    except BaseException:
+        connection.close()
+        raise
+    return connection
 
 
 def start_local_engine() -> Any:
@@ -34,6 +40,16 @@ def start_local_engine() -> Any:
     from e6magic.engine import LocalEngine
 
     return LocalEngine(host="127.0.0.1", port=0, demo=True).start()
+
+
+def to_pandas(table: Any) -> Any:
+    """A DataFrame with the client's dtypes (decimals as float64, dates as datetime64); the table survives."""
+    import pyarrow as pa
+
+    if any(pa.types.is_decimal(f.type) for f in table.schema):
+        table = table.cast(pa.schema([pa.field(f.name, pa.float64()) if pa.types.is_decimal(f.type) else f
+                                      for f in table.schema]))
+    return table.to_pandas(date_as_object=False, split_blocks=True)
 
 
 def to_output(table: Any, output: str) -> Any:
@@ -46,29 +62,26 @@ def to_output(table: Any, output: str) -> Any:
         except ImportError as exc:
             raise UsageError("E6Magic.output = 'polars' needs polars: pip install polars") from exc
         return polars.from_arrow(table)
-    return table.to_pandas()
+    return to_pandas(table)
 
 
-def collect(handle: Any, limit: int | None, timings: dict[str, float]) -> Any:
+def collect(cursor: Any, handle: Any, limit: int | None) -> Any:
     """Read the whole result (or its first ``limit`` rows, then cancel the rest). Blocking."""
     import pyarrow as pa
 
-    start = time.perf_counter()
+    if limit is None:
+        return cursor.fetch_arrow()
     batches, rows = [], 0
-    for batch in handle.batches():
-        if not batches:
-            timings["execution"] = time.perf_counter() - start
+    for batch in cursor.fetch_batches():
         batches.append(batch)
         rows += batch.num_rows
-        if limit is not None and rows >= limit:
+        if rows >= limit:
             handle.cancel()  # the rest is not wanted: free the engine now
             break
-    timings.setdefault("execution", time.perf_counter() - start)
-    table = pa.Table.from_batches(batches) if batches else handle.result()
-    if limit is not None:
-        table = table.slice(0, limit)
-    timings["fetch"] = time.perf_counter() - start - timings["execution"]
-    return table
+    if batches:
+        return pa.Table.from_batches(batches).slice(0, limit)
+    names = [d[0] for d in cursor.description or []]
+    return pa.table({name: pa.array([], pa.null()) for name in names})
 
 
 class Session:
@@ -176,19 +189,23 @@ class Session:
         cursor = self._cursor(connection, cmd)
         last = LastQuery(written, cursor=cursor, rerun=lambda: self.run(line, cell),
                          output=lambda table: to_output(table, self.config.output))
-        self.last = last
-        self.shell.user_ns["_e6"] = last
+        self._replace_last(last)
         started = time.perf_counter()
+
+        def cancel_submit() -> None:
+            if cursor.handle is not None:  # set before prepare returns: a cancel reaches the engine
+                cursor.handle.cancel()
+
         try:
-            handle = yield Work(lambda: cursor.submit(text, params), cancel_result=True)
+            handle = yield Work(lambda: cursor.submit(text, params), cancel=cancel_submit, cancel_result=True)
         except KeyboardInterrupt:
             raise
         except Exception as exc:
             last.error = self._error(exc)
+            last.finished()
             raise last.error from None
         last.handle = handle
         runner.track(handle)
-        last.timings["parse"] = time.perf_counter() - started
         limit = cmd.limit if cmd.limit is not None else (self.config.autolimit or None)
         if cmd.background:
             self._background(cmd, last, handle, limit, started, is_last)
@@ -196,7 +213,7 @@ class Session:
         status = None
         try:
             status = self.display.status(handle)
-            last.table = yield Work(lambda: collect(handle, limit, last.timings), cancel=handle.cancel,
+            last.table = yield Work(lambda: collect(cursor, handle, limit), cancel=handle.cancel,
                                     tick=status.refresh if status is not None else None)
         except KeyboardInterrupt:
             handle.cancel()
@@ -209,14 +226,21 @@ class Session:
             last.error = self._error(exc)
             raise last.error from None
         finally:
-            last.done.set()
+            last.finished()
         if status is not None:
             status.finish("finished")
-        last.timings["total"] = time.perf_counter() - started
+        last.timings.update(_timings(handle, started))
         if cmd.explain and is_last:
-            plan = yield Work(cursor.explain_analyse)
-            last._plan = plan
+            last._plan = yield Work(cursor.explain_analyse)
+        if not is_last:
+            cursor.close()  # clears it on the engine; only the last query stays for _e6.plan()
         return last
+
+    def _replace_last(self, last: LastQuery) -> None:
+        previous, self.last = self.last, last
+        self.shell.user_ns["_e6"] = last
+        if previous is not None and previous is not last:
+            previous.release()
 
     def _finish(self, cmd: Command, last: LastQuery | None, ns: dict[str, Any], line_mode: bool) -> Plan[Any]:
         if last is None or cmd.background:
@@ -243,13 +267,15 @@ class Session:
         status = self.display.status(handle)
         ns = self.shell.user_ns
 
+        cursor = last._cursor
+
         def work() -> Any:
-            return collect(handle, limit, last.timings)
+            return collect(cursor, handle, limit)
 
         def done(future: Any) -> None:
             try:
                 last.table = future.result()
-                last.timings["total"] = time.perf_counter() - started
+                last.timings.update(_timings(handle, started))
                 if is_last and cmd.target is not None:
                     ns[cmd.target] = last.result()  # filled only with the complete result
                 if status is not None:
@@ -259,7 +285,7 @@ class Session:
                 if status is not None:
                     status.finish(None, errors.message(exc))
             finally:
-                last.done.set()
+                last.finished()
 
         runner.run_in_background(work, done)
         self.display.note(f"e6sql: query {handle.query_id} runs in the background"
@@ -267,6 +293,16 @@ class Session:
                           + " (_e6.wait(), _e6.cancel()).")
 
     def _error(self, exc: BaseException) -> BaseException:
+        """The error the cell ends with: one line unless `short_errors` is off."""
         if isinstance(exc, UsageError) or not self.config.short_errors:
             return exc
         return errors.shorten(exc)
+
+
+def _timings(handle: Any, started: float) -> dict[str, float]:
+    """The client's phase times under the names `_e6.timings` documents."""
+    measured = dict(getattr(handle, "timings", {}) or {})
+    names = {"prepare": "parse", "execution": "execution", "fetch": "fetch"}
+    out = {names[k]: float(v) for k, v in measured.items() if k in names}
+    out["total"] = time.perf_counter() - started
+    return out

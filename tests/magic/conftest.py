@@ -20,6 +20,7 @@ def clean_env(monkeypatch, tmp_path):
 def bare_ip(clean_env):
     """A shell with the extension loaded and nothing configured."""
     shell = TestingShell.instance()
+    shell.config.pop("E6Magic", None)  # %config from an earlier test must not leak into this one
     shell.user_ns.clear()
     shell.init_user_ns()
     shell.run_cell("%load_ext e6magic")
@@ -34,5 +35,7 @@ def ip(bare_ip, engine, monkeypatch):
     monkeypatch.setenv("E6DATA_PORT", str(engine.port))
     monkeypatch.setenv("E6DATA_USERNAME", "tester@example.com")
     monkeypatch.setenv("E6DATA_PASSWORD", engine.token)
+    monkeypatch.setenv("E6DATA_CATALOG", "demo")
+    monkeypatch.setenv("E6DATA_DATABASE", "main")
     bare_ip.run_cell("%config E6Magic.widgets = False")
     return bare_ip

@@ -75,7 +75,7 @@ class TestResults:
 
     def test_sql_file(self, ip, tmp_path):
         (tmp_path / "q.sql").write_text("-- from a file\nSELECT 3 AS three;\n")
-        ip.run_cell(f"%%e6sql -f {tmp_path / 'q.sql'} -o x\n")
+        ip.run_cell(f"%e6sql -f {tmp_path / 'q.sql'} -o x")
         assert ip.user_ns["x"]["three"].tolist() == [3]
 
     def test_catalog_and_database_options(self, ip):
@@ -269,8 +269,15 @@ class TestCompletion:
     def test_dotted_and_column_names(self, ip):
         ip.run_cell("%%e6sql\nSELECT 1")
         assert "demo.main.orders" in self._complete(ip, "%%e6sql\nSELECT * FROM demo.main.ord")
-        columns = self._complete(ip, "%%e6sql\nSELECT * FROM demo.main.customers WHERE ")
-        assert columns == [] or all(isinstance(c, str) for c in columns)
+        assert "region" in self._complete(ip, "%%e6sql\nSELECT * FROM demo.main.customers WHERE reg")
+        assert "customers.region" in self._complete(ip, "%%e6sql\nSELECT customers.reg")
+        assert "demo.main" in self._complete(ip, "%e6sql SELECT * FROM demo.ma")
+
+    def test_refresh_reads_names_again(self, ip):
+        ip.run_cell("%%e6sql\nSELECT 1")
+        assert self._complete(ip, "%%e6sql\nSELECT * FROM cust")
+        ip.run_cell("%e6sql --refresh")
+        assert ip.magics_manager.registry["E6SqlMagics"].session.schema._cache == {}
 
     def test_nothing_outside_e6sql_cells(self, ip):
         ip.run_cell("%%e6sql\nSELECT 1")
