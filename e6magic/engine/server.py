@@ -74,11 +74,17 @@ class LocalEngine:
             raise OSError(f"cannot listen on {self.host}:{self._requested_port}")
         server.start()
         self._server = server
+        # Stop serving before concurrent.futures refuses new work at interpreter exit: otherwise a client's
+        # last clear/cancel call crashes gRPC's serving thread instead of failing fast as "unavailable".
+        register = getattr(threading, "_register_atexit", None)
+        if register is not None:
+            register(self.stop, 0.2)
         if self._bluegreen_interval:
             threading.Thread(target=self._flip_on_timer, name="e6-bluegreen", daemon=True).start()
         return self
 
     def stop(self, grace: float = 1.0) -> None:
+        """Stop serving and free DuckDB; safe to call more than once."""
         self._stopping.set()
         if self._server is not None:
             self._server.stop(grace).wait()
