@@ -1,10 +1,15 @@
-"""A notebook run by nbclient and rendered by nbconvert (no widget manager) still shows status, rows and plan."""
+"""A notebook run by nbclient and saved still shows status, rows and plan where no widget manager runs.
+
+What GitHub and VS Code-without-widgets read is each output's text/html; nbconvert's markdown (and
+LaTeX/PDF) exporters use it too. nbconvert's HTML exporter always picks the widget view instead (it
+draws it only from saved widget state, with a script from a CDN): that one is nbconvert's choice.
+"""
 from __future__ import annotations
 
 import nbformat
 import pytest
 from nbclient import NotebookClient
-from nbconvert import HTMLExporter
+from nbconvert import MarkdownExporter
 
 pytestmark = pytest.mark.slow
 
@@ -26,10 +31,13 @@ def test_saved_notebook_shows_the_fallbacks(kernel_env, tmp_path):
         "%%e6sql\nSELECT i AS n, 'value ' || i AS s FROM range(500) t(i) ORDER BY n",
         "%%e6sql --explain\nSELECT i % 3 AS g, count(*) AS c FROM range(100000) t(i) GROUP BY g",
     ]]
-    NotebookClient(nb, timeout=120, kernel_name="python3", cwd=str(tmp_path)).execute()
-    page, _ = HTMLExporter().from_notebook_node(nb)
-    query_cell = "".join(o.get("data", {}).get("text/html", "") for o in nb.cells[1].outputs)
-    assert "· finished ·" in query_cell and "500 rows" in query_cell  # the final status, not "running"
-    assert "500 rows × 2 columns" in query_cell and "<td>value 0</td>" in query_cell
-    assert "plan: parse" in page and "execution" in page
+    NotebookClient(nb, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}).execute()
+    saved = [[o.get("data", {}).get("text/html", "") for o in cell.outputs] for cell in nb.cells]
+    status_html, grid_html = [h for h in saved[1] if h]
+    assert 'class="e6-status e6-state-finished"' in status_html  # the final status, not "running"
+    assert "· 500 rows" in status_html
+    assert "500 rows × 2 columns" in grid_html and "<td>value 0</td>" in grid_html
+    assert any("plan: parse" in h and "execution" in h and "slowest operator" in h for h in saved[2])
+    page, _ = MarkdownExporter().from_notebook_node(nb)
+    assert "· finished ·" in page and "<td>value 9</td>" in page and "plan: parse" in page
     assert kernel_env.token not in nbformat.writes(nb)  # nothing secret is saved with the outputs
