@@ -251,7 +251,8 @@ class Session:
         if cmd.target is not None:
             ns[cmd.target] = value
             if self.config.feedback >= 1:
-                shape = f"{last.row_count:,} rows"
+                rows = last.row_count or 0
+                shape = f"{rows:,} row{'' if rows == 1 else 's'}"
                 self.display.note(f"e6sql: {cmd.target} = {shape} (query {last.query_id}).")
         elif not line_mode:
             self.display.result(last.table, last.timings.get("total"), last.query_id)

@@ -11,7 +11,7 @@ from IPython.core.error import UsageError
 
 from e6magic.client import DatabaseError, ProgrammingError, QueryCancelled
 
-LONG_QUERY = "SELECT count(*) FROM range(10000000000)"
+LONG_QUERY = "SELECT sum(hash(range)) AS h FROM range(1000000000000)"  # hours of work: only a cancel ends it
 
 
 def _wait_no_queries(engine, timeout=10.0):
@@ -286,7 +286,7 @@ class TestCompletion:
 
 class TestShutdown:
     def test_unloading_cancels_a_background_query(self, ip, engine):
-        ip.run_cell("%%e6sql --background big <<\nSELECT count(*) FROM range(10000000000)")
+        ip.run_cell(f"%%e6sql --background big <<\n{LONG_QUERY}")
         last = ip.user_ns["_e6"]
         assert engine.query_state(last.query_id) in ("prepared", "running")
         ip.run_cell("%unload_ext e6magic")  # what the kernel's atexit hook runs too

@@ -13,7 +13,7 @@ pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parents[2]
 QUICKSTART = ROOT / "examples" / "notebooks" / "quickstart.ipynb"
-LONG_QUERY = "SELECT count(*) FROM range(10000000000)"
+LONG_QUERY = "SELECT sum(hash(range)) AS h FROM range(1000000000000)"  # hours of work: only a cancel ends it
 
 
 @pytest.fixture
@@ -30,7 +30,7 @@ def _run(cells, *, timeout=60, allow_errors=False, interrupt_on_timeout=False):
     nb = nbformat.v4.new_notebook()
     nb.cells = [nbformat.v4.new_code_cell(src) for src in cells]
     client = NotebookClient(nb, timeout=timeout, kernel_name="python3", allow_errors=allow_errors,
-                            interrupt_on_timeout=interrupt_on_timeout, cwd=str(ROOT))
+                            interrupt_on_timeout=interrupt_on_timeout, resources={"metadata": {"path": str(ROOT)}})
     client.execute()
     return nb
 
@@ -106,7 +106,7 @@ def test_cancel_while_awaiting_fails_the_cell_and_assigns_nothing(kernel_env):
 
 def test_quickstart_notebook_runs(clean_env):
     nb = nbformat.read(QUICKSTART, as_version=4)
-    NotebookClient(nb, timeout=120, kernel_name="python3", cwd=str(QUICKSTART.parent)).execute()
+    NotebookClient(nb, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(QUICKSTART.parent)}}).execute()
     outputs = "\n".join(_text(cell) for cell in nb.cells if cell.cell_type == "code")
     assert "embedded local engine" in outputs
     assert "Error" not in outputs
