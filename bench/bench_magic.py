@@ -49,7 +49,7 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=1_000_000)
     args = parser.parse_args()
 
-    with LocalEngine(host="127.0.0.1", port=0, demo=False) as engine:
+    with LocalEngine(host="127.0.0.1", port=0) as engine:
         conn = connect(host="127.0.0.1", port=engine.port, username="bench@example.com", password=engine.token)
         shell = InteractiveShell.instance()
         shell.run_cell("%load_ext e6magic")
@@ -61,15 +61,16 @@ def main() -> None:
             result = shell.run_cell(source, store_history=False, silent=True)
             result.raise_error()
 
+        # the baseline closes its cursor (clears the query on the engine), as the magic does
         def client_small() -> None:
-            cur = conn.cursor()
-            cur.execute(ONE_ROW)
-            cur.fetch_df()
+            with conn.cursor() as cur:
+                cur.execute(ONE_ROW)
+                cur.fetch_df()
 
         def client_big() -> None:
-            cur = conn.cursor()
-            cur.execute(big_query(args.rows))
-            cur.fetch_df()
+            with conn.cursor() as cur:
+                cur.execute(big_query(args.rows))
+                cur.fetch_df()
 
         print(f"engine {engine.address}; python {__import__('sys').version.split()[0]}")
         measure("one-row query", client_small, lambda: run_cell(f"%%e6sql x <<\n{ONE_ROW}"), args.small_runs)

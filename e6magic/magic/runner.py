@@ -153,3 +153,8 @@ def run_in_background(call: Callable[[], T], done: Callable[[concurrent.futures.
     future = _POOL.submit(contextvars.copy_context().run, call)
     future.add_done_callback(done)
     return future
+
+
+def in_background(call: Callable[[], Any]) -> None:
+    """Fire and forget on the worker pool (clean-up work nobody waits for)."""
+    _POOL.submit(call)

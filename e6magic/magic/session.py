@@ -240,7 +240,7 @@ class Session:
         previous, self.last = self.last, last
         self.shell.user_ns["_e6"] = last
         if previous is not None and previous is not last:
-            previous.release()
+            runner.in_background(previous.release)  # a clear RPC: not on the new query's path
 
     def _finish(self, cmd: Command, last: LastQuery | None, ns: dict[str, Any], line_mode: bool) -> Plan[Any]:
         if last is None or cmd.background:
