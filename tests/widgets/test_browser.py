@@ -113,6 +113,36 @@ def test_grid_pages_to_the_end_and_sorts_the_whole_result(lab):
     shot(page, "grid.png", grid)
 
 
+STREAM_CELL = """import threading, time, duckdb
+from e6magic.widgets import ResultGrid
+reader = duckdb.connect().sql("SELECT i AS id, i * 2 AS twice FROM range(10000000) t(i)").to_arrow_reader(65536)
+grid = ResultGrid(reader.schema, page_size=25)
+def feed():
+    for n, batch in enumerate(reader):
+        grid.append(batch)
+        if n == 0:
+            time.sleep(3.0)  # hold after the first batch: the page must already show it
+    grid.done()
+threading.Thread(target=feed, daemon=True).start()
+grid"""
+
+
+def test_grid_shows_the_first_batch_and_stays_responsive_while_10m_rows_stream(lab):
+    page = lab.open_notebook("stream.ipynb", [STREAM_CELL])
+    Lab.run_cell(page, 0)
+    info = page.locator(".e6-grid-info")
+    expect(info).to_contain_text("of 65,536 rows so far (streaming…)", timeout=60000)
+    assert grid_row(page, "first-child")[1:] == ["0", "0"]
+    page.locator(".e6-page-next").click()  # the kernel answers while rows keep arriving
+    expect(info).to_contain_text("rows 26–50 of")
+    assert grid_row(page, "first-child")[1:] == ["25", "50"]
+    expect(info).to_contain_text("rows 26–50 of 10,000,000 rows · 2 columns", timeout=120000)
+    assert page.locator(".e6-grid tbody tr").count() == 25
+    page.locator(".e6-page-last").click()
+    expect(info).to_contain_text("rows 9,999,976–10,000,000 of 10,000,000 rows")
+    assert grid_row(page, "last-child")[1:] == ["9999999", "19999998"]
+
+
 def test_plan_expands_down_to_the_slowest_operator(lab):
     page = lab.open_notebook("plan.ipynb", [SETUP, f"%%e6sql --explain\n{PLAN_SQL}"])
     run_setup(page)
