@@ -121,26 +121,39 @@ class QueryStatus(E6Widget):
         self._refresh_fallback()
 
     def cancel(self) -> None:
-        """Cancel the query on the engine and show ``cancelled`` at once (idempotent)."""
+        """Cancel the query on the engine and show ``cancelled`` at once (idempotent).
+
+        The state word flips before the cancel RPC goes out, so the view answers the click even
+        when the engine is slow to; if the request itself fails the word goes back and says why.
+        """
         with self._lock:
             if self.state in FINAL_STATES:
                 return
             self.cancel_requested = True
-        self._handle.cancel()
-        with self._lock:
-            if self.state not in FINAL_STATES:
-                with self.hold_sync():
-                    self.elapsed = round(float(self._handle.elapsed), 3)
-                    self.message = "cancelled from the Cancel button"
-                    self._set_final("cancelled")
+            with self.hold_sync():
+                self.elapsed = round(float(self._handle.elapsed), 3)
+                self.message = "cancelled from the Cancel button"
+                self._set_final("cancelled")
+        try:
+            self._handle.cancel()
+        except Exception as exc:  # noqa: BLE001 - shown in the status line; the stop button still works
+            with self._lock, self.hold_sync():
+                self.cancel_requested = False
+                self.state = "running"
+                self.message = f"cancel failed: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}"[:300]
+            raise
 
     def _set_final(self, word: str) -> None:
         self.state = word  # the view disables Cancel once the state is final
 
     def _msg_cancel(self, _content: dict[str, Any]) -> None:
-        self.cancel()
-        # tells the view the click reached the kernel, even if the state had already changed
-        self.send({"kind": "cancel_ack", "at": time.time()})
+        # the ack tells the view the click reached the kernel, even if the state had already changed
+        try:
+            self.cancel()
+        except Exception:  # noqa: BLE001 - already in the status line; let the user click again
+            self.send({"kind": "cancel_ack", "ok": False, "at": time.time()})
+            return
+        self.send({"kind": "cancel_ack", "ok": True, "at": time.time()})
 
     def fallback_text(self) -> str:
         parts = [f"query {self.query_id}", self.state, f"{self.elapsed:.1f} s", f"{self.rows:,} rows"]

@@ -112,3 +112,19 @@ def test_cancel_support_by_ipykernel_version(monkeypatch, version, reachable, hi
 def test_an_unreachable_cancel_is_disabled_with_a_hint(long_query):
     status = QueryStatus(long_query, cancel_reachable=False)
     assert not status.cancel_enabled and "stop button" in status.cancel_hint
+
+
+def test_a_cancel_that_cannot_be_sent_says_so_and_can_be_retried(frontend):
+    """The real client swallows engine errors on cancel; this stands in for a failure below it."""
+
+    class BrokenTransport:
+        query_id, state, rows_fetched, elapsed = "q-broken", "running", 10, 1.5
+
+        def cancel(self) -> None:
+            raise RuntimeError("connection reset\nsecond line")
+
+    status = QueryStatus(BrokenTransport())
+    frontend.send(status, {"kind": "cancel"})
+    assert status.state == "running" and status.message == "cancel failed: connection reset"
+    assert not status.cancel_requested
+    assert frontend.customs(status)[-1]["ok"] is False

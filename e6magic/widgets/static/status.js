@@ -56,11 +56,17 @@ function render({ model, el }) {
   button.addEventListener("click", () => {
     if (clickedAt !== null) return;
     clickedAt = performance.now();
+    acked = false;
     model.send({ kind: "cancel" });
     draw();
   });
   const onElapsed = () => { elapsedAt = performance.now(); draw(); };
-  const onMsg = (msg) => { if (msg && msg.kind === "cancel_ack") { acked = true; draw(); } };
+  const onMsg = (msg) => {
+    if (!msg || msg.kind !== "cancel_ack") return;
+    acked = true;
+    if (msg.ok === false) clickedAt = null; // the kernel could not send it: the message says why, try again
+    draw();
+  };
   model.on("change:elapsed", onElapsed);
   for (const name of ["state", "rows", "message", "cancel_enabled", "cancel_hint", "query_id"]) {
     model.on(`change:${name}`, draw);
