@@ -79,6 +79,37 @@ def test_cancel_button_cancels_the_running_query_on_the_engine(lab, engine):
     print(f"click -> 'cancelled' shown in {shown_after:.2f} s")
 
 
+BLOCKING_CELL = f"""import os, e6magic
+from IPython.display import display
+from e6magic.widgets import QueryStatus
+conn = e6magic.connect(host=os.environ['E6DATA_HOST'], port=int(os.environ['E6DATA_PORT']),
+                       username=os.environ['E6DATA_USERNAME'], password=os.environ['E6DATA_PASSWORD'])
+q = conn.cursor().submit({LONG_SQL!r})
+display(QueryStatus(q))
+q.wait(8)  # a plain blocking cell: ipykernel 7.4 holds widget messages until it ends"""
+
+
+def test_a_click_the_busy_kernel_cannot_take_is_admitted_then_honoured(lab, engine):
+    page = lab.open_notebook("blocking.ipynb", [BLOCKING_CELL])
+    Lab.run_cell(page, 0)
+    status = page.locator(".e6-status")
+    expect(status).to_contain_text("running", timeout=30000)
+    qid = re.search(r"query (\S+) ·", status.inner_text()).group(1)
+    page.locator(".e6-cancel").click()
+    expect(status).to_contain_text("cancelling")
+    hint = page.locator(".e6-hint")
+    expect(hint).to_contain_text("The kernel has not received the click", timeout=4000)
+    expect(hint).to_contain_text("Kernel > Interrupt")
+    shot(page, "status-busy-hint.png", Lab.cell(page, 0))
+    assert engine.query_state(qid) == "running"
+    expect(status).to_contain_text("cancelled", timeout=20000)  # delivered once the cell ends
+    deadline = time.monotonic() + 5
+    while engine.query_state(qid) not in ("cancelled", "cleared") and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert engine.query_state(qid) in ("cancelled", "cleared")
+    expect(hint).to_be_hidden()
+
+
 def test_grid_pages_to_the_end_and_sorts_the_whole_result(lab):
     page = lab.open_notebook("grid.ipynb", [SETUP + "\n%config E6Magic.display_limit = 20", f"%%e6sql\n{GRID_SQL}"])
     run_setup(page)
