@@ -25,6 +25,7 @@ class LastQuery:
         self.table: Any = None  # the pyarrow Table once it is complete
         self.value: Any = None  # the output value (pandas by default)
         self.error: BaseException | None = None
+        self.status: Any = None  # the QueryStatus widget shown for it, when there is one
         self.done = threading.Event()
         self._plan: Any = None
 

@@ -212,7 +212,7 @@ class Session:
             return last
         status = None
         try:
-            status = self.display.status(handle)
+            status = last.status = self.display.status(handle)
             last.table = yield Work(lambda: collect(cursor, handle, limit), cancel=handle.cancel,
                                     tick=status.refresh if status is not None else None)
         except KeyboardInterrupt:
@@ -265,7 +265,7 @@ class Session:
 
     def _background(self, cmd: Command, last: LastQuery, handle: Any, limit: int | None,
                     started: float, is_last: bool) -> None:
-        status = self.display.status(handle)
+        status = last.status = self.display.status(handle)
         ns = self.shell.user_ns
 
         cursor = last._cursor

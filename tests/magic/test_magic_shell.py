@@ -201,8 +201,9 @@ class TestExtras:
         plan = ip.user_ns["_e6"].plan()
         assert isinstance(plan, dict) and plan
 
-    def test_dry_run_runs_nothing(self, ip, engine):
+    def test_dry_run_answers_without_running(self, ip, engine, capsys):
         ip.run_cell("%%e6sql --dry-run\nSELECT * FROM demo.main.customers")
+        assert capsys.readouterr().out.strip()
         assert "_e6" not in ip.user_ns
 
     def test_background_returns_at_once_and_fills_the_variable(self, ip):

@@ -1,6 +1,8 @@
 """Whole notebooks in a real ipykernel (nbclient): the awaited-cell route, errors, interrupt, quickstart."""
 from __future__ import annotations
 
+import json
+import sys
 import time
 from pathlib import Path
 
@@ -63,6 +65,7 @@ def test_top_level_cell_is_awaited_and_assigns(kernel_env):
     ])
     assert "DataFrame [1] True" in _text(nb.cells[2])
     assert "[2]" in _text(nb.cells[4])
+    assert kernel_env.token not in nbformat.writes(nb)
 
 
 def test_error_fails_the_cell_and_stops_the_run(kernel_env):
@@ -85,14 +88,15 @@ def test_interrupt_cancels_the_query_on_the_engine(kernel_env):
     assert _wait_no_queries(kernel_env) == {}
 
 
-def test_cancel_while_awaiting_fails_the_cell_and_assigns_nothing(kernel_env):
+def test_cancel_button_while_awaiting_fails_the_cell_and_assigns_nothing(kernel_env):
+    # the widget's handler for the Cancel click message, called as the comm would call it
     clicker = (
         "import threading, time\n"
         "def click():\n"
         "    for _ in range(200):\n"
         "        last = globals().get('_e6')\n"
-        "        if last is not None and last.handle is not None:\n"
-        "            last.cancel(); return\n"
+        "        if last is not None and last.status is not None:\n"
+        "            time.sleep(0.5); last.status._msg_cancel({'kind': 'cancel'}); return\n"
         "        time.sleep(0.05)\n"
         "threading.Thread(target=click, daemon=True).start()"
     )
@@ -102,6 +106,21 @@ def test_cancel_while_awaiting_fails_the_cell_and_assigns_nothing(kernel_env):
     assert error and error[0]["ename"] == "QueryCancelled"
     assert "False" in _text(nb.cells[3])
     assert _wait_no_queries(kernel_env) == {}
+
+
+def test_kernelspec_loads_the_extension(kernel_env, tmp_path, monkeypatch):
+    spec = json.loads((ROOT / "jupyter-config" / "kernels" / "e6magic" / "kernel.json").read_text())
+    assert spec["display_name"] == "Python 3 (e6magic)"
+    spec["argv"][0] = sys.executable  # "python" on PATH may not be this environment's
+    folder = tmp_path / "kernels" / "e6magic"
+    folder.mkdir(parents=True)
+    (folder / "kernel.json").write_text(json.dumps(spec))
+    monkeypatch.setenv("JUPYTER_PATH", str(tmp_path))
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell("%%e6sql x <<\nSELECT 9 AS nine"),
+                nbformat.v4.new_code_cell("print(x['nine'].tolist(), get_ipython().config.E6Magic.display_limit)")]
+    NotebookClient(nb, timeout=60, kernel_name="e6magic").execute()
+    assert "[9] 50" in _text(nb.cells[1])
 
 
 def test_quickstart_notebook_runs(clean_env):
