@@ -137,12 +137,15 @@ def resolve(request: ConnectRequest | None, alias: str | None, *, profiles: Path
     return endpoint
 
 
-def with_token(endpoint: Endpoint, ask: Callable[[str], str] = getpass.getpass) -> Endpoint:
-    """Prompt (hidden) for a missing token; the answer lives only in this Endpoint."""
+def with_token(endpoint: Endpoint, ask: Callable[[str], str] | None = None) -> Endpoint:
+    """Prompt (hidden) for a missing token; the answer lives only in this Endpoint.
+
+    ``getpass.getpass`` is looked up at call time: ipykernel swaps it for a frontend prompt.
+    """
     if endpoint.token:
         return endpoint
     who = f"{endpoint.username}@" if endpoint.username else ""
-    token = ask(f"e6data token for {who}{endpoint.host}: ")
+    token = (ask or getpass.getpass)(f"e6data token for {who}{endpoint.host}: ")
     if not token:
         raise UsageError("no token given: connection not opened.")
     return replace(endpoint, token=token)

@@ -249,6 +249,17 @@ class TestConnections:
         bare_ip.run_cell("%%e6sql -c local x <<\nSELECT 5 AS five")
         assert bare_ip.user_ns["x"]["five"].tolist() == [5]
 
+    def test_missing_token_is_asked_for_with_a_hidden_prompt(self, bare_ip, engine, monkeypatch, capsys):
+        prompts = []
+        # getpass needs a terminal; ipykernel swaps in a frontend prompt the same way
+        monkeypatch.setattr("getpass.getpass", lambda prompt: prompts.append(prompt) or engine.token)
+        bare_ip.run_cell("%config E6Magic.widgets = False")
+        bare_ip.run_cell(f"%e6sql --connect --host 127.0.0.1 --port {engine.port} --username ana")
+        bare_ip.run_cell("%%e6sql x <<\nSELECT 1 AS one")
+        assert prompts == ["e6data token for ana@127.0.0.1: "]
+        assert bare_ip.user_ns["x"]["one"].tolist() == [1]
+        assert engine.token not in capsys.readouterr().out
+
     def test_wrong_token_is_one_line(self, bare_ip, engine):
         bare_ip.run_cell("%config E6Magic.widgets = False")
         with pytest.raises(UsageError) as excinfo:
