@@ -73,8 +73,10 @@ class ResultGrid(E6Widget):
         """Add rows that just arrived; the visible page fills in if it was not yet full."""
         batches = batch.to_batches() if isinstance(batch, pa.Table) else [batch]
         with self._lock:
-            if self._schema is None:
-                self._set_schema(batches[0].schema if batches else batch.schema)
+            first_schema = batches[0].schema if batches else batch.schema
+            if self._schema is None or (not self._batches and not first_schema.equals(self._schema)):
+                # the first rows know better than the metadata (a decimal's scale, a timestamp's zone)
+                self._set_schema(first_schema)
             for b in batches:
                 if b.num_rows:
                     self._batches.append(b if b.schema.equals(self._schema) else b.cast(self._schema))

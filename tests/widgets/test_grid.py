@@ -195,3 +195,10 @@ def test_fallback_says_so_far_while_streaming(result):
     grid = ResultGrid(result.schema)
     grid.append(result.slice(0, 12))
     assert grid.fallback_text() == "12 rows so far × 4 columns"
+
+
+def test_the_first_batch_corrects_a_schema_guessed_from_metadata():
+    guessed = pa.schema([("amount", pa.decimal128(38, 0))])  # "DECIMAL128" carries no scale
+    grid = ResultGrid(guessed)
+    grid.append(pa.record_batch([pa.array([decimal.Decimal("12.34")], pa.decimal128(38, 2))], names=["amount"]))
+    assert grid.columns[0]["type"] == "decimal128(38, 2)" and grid.rows == [["12.34"]]
