@@ -142,7 +142,7 @@ class Session:
         for index, (written, text, params) in enumerate(statements):
             last = yield from self._one(connection, cmd, written, text, params, line, cell,
                                         is_last=index == len(statements) - 1)
-        return (yield from self._finish(cmd, last, ns, cell is None))
+        return self._finish(cmd, last, ns, cell is None)
 
     def _connection(self, cmd: Command) -> Plan[Any]:
         if cmd.connect is not None or cmd.alias is not None:
@@ -242,7 +242,7 @@ class Session:
         if previous is not None and previous is not last:
             runner.in_background(previous.release)  # a clear RPC: not on the new query's path
 
-    def _finish(self, cmd: Command, last: LastQuery | None, ns: dict[str, Any], line_mode: bool) -> Plan[Any]:
+    def _finish(self, cmd: Command, last: LastQuery | None, ns: dict[str, Any], line_mode: bool) -> Any:
         if last is None or cmd.background:
             return last if cmd.background and cmd.target is None else None
         started = time.perf_counter()
@@ -261,7 +261,6 @@ class Session:
         if line_mode and cmd.target is None:
             return value
         return None
-        yield  # a generator like every plan step  # noqa: B901
 
     def _background(self, cmd: Command, last: LastQuery, handle: Any, limit: int | None,
                     started: float, is_last: bool) -> None:
