@@ -60,6 +60,9 @@ class Connection:
         self._session_colour: str | None = None
         self._auth_lock = threading.RLock()
         self._cursors: weakref.WeakSet[Cursor] = weakref.WeakSet()
+        # Queries not yet cleared, held strongly: a cursor dropped without close() must not leak its query.
+        self._live: set[QueryHandle] = set()
+        self._live_lock = threading.Lock()
         self.closed = False
 
     def __repr__(self) -> str:  # no password or token, ever
@@ -81,6 +84,10 @@ class Connection:
             return
         for cur in list(self._cursors):
             cur.close()
+        with self._live_lock:
+            live = list(self._live)
+        for handle in live:
+            handle.close()
         self.closed = True
         self.transport.close()
 
@@ -95,6 +102,10 @@ class Connection:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    def track(self, handle: QueryHandle, live: bool) -> None:
+        with self._live_lock:
+            (self._live.add if live else self._live.discard)(handle)
 
     def _check_open(self) -> None:
         if self.closed:

@@ -79,6 +79,7 @@ class QueryHandle:
                     raise self.error from None  # type: ignore[misc]
         self.query_id, self._engine_ip, self._colour = response.queryId, response.engineIP, colour
         conn.strategy.pin(self.query_id, colour)
+        conn.track(self, live=True)
         conn.note_announcement(response)
         self.timings["prepare"] = time.monotonic() - self._started
         if self._cancel.is_set():
@@ -239,6 +240,7 @@ class QueryHandle:
             pass  # an engine that went away has nothing left to clear
         finally:
             self._conn.strategy.unpin(self.query_id)
+            self._conn.track(self, live=False)
 
     def close(self) -> None:
         """Cancel what still runs and clear the query on the engine (frees its result and its colour pin)."""
