@@ -20,6 +20,11 @@ DEFAULT_OPTIONS: dict[str, Any] = {
     "http2.max_pings_without_data": 0,
     "http2.min_time_between_pings_ms": 15000,
     "http2.min_ping_interval_without_data_ms": 15000,
+    # An engine that restarts is back within seconds: gRPC's default backoff (1 s growing to 120 s) would
+    # keep the channel refusing calls long after it is up again.
+    "initial_reconnect_backoff_ms": 200,
+    "min_reconnect_backoff_ms": 200,
+    "max_reconnect_backoff_ms": 2000,
 }
 _SLICE = 0.1  # how often a waiting caller wakes, so a KeyboardInterrupt is seen at once
 # Calls that change nothing on the engine may be retried after a transport failure.
@@ -102,11 +107,13 @@ class Transport:
                 return _wait(stub.future(request, metadata=metadata, timeout=timeout))
             except grpc.RpcError as exc:
                 error = from_rpc_error(exc, self.endpoint, query_id)
-            if not (isinstance(error, OperationalError) and error.grpc_code == grpc.StatusCode.UNAVAILABLE
-                    and method in IDEMPOTENT and attempt < retries and "status: 503" not in str(error)):
+            unavailable = (isinstance(error, OperationalError) and error.grpc_code == grpc.StatusCode.UNAVAILABLE
+                           and "status: 503" not in str(error))
+            # A call that never reached the engine may be repeated whatever it does; others only if idempotent.
+            if not (unavailable and attempt < retries and (method in IDEMPOTENT or never_sent(error))):
                 raise error
             attempt += 1
-            time.sleep(0.1 * 2**attempt)
+            time.sleep(0.2 * 2**attempt)
 
 
 def _wait(future: grpc.Future) -> Any:
@@ -120,6 +127,12 @@ def _wait(future: grpc.Future) -> Any:
         if not future.done():
             future.cancel()
         raise
+
+
+def never_sent(error: Error) -> bool:
+    """The channel had no connection, so the request cannot have reached (or run on) the engine."""
+    text = error.engine_message or ""
+    return "failed to connect to all addresses" in text or "Connection refused" in text
 
 
 def is_wrong_colour(error: Error) -> bool:
