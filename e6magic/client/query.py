@@ -4,6 +4,7 @@ from __future__ import annotations
 import queue
 import threading
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 import pyarrow as pa
@@ -122,6 +123,7 @@ class QueryHandle:
 
     # --- the fetcher thread --------------------------------------------------------------------------------
     def _fetch_all(self) -> None:
+        payloads: Iterator[bytes] | None = None
         try:
             started = time.monotonic()
             response = self._call("getResultMetadata", self._request(pb.GetResultMetadataRequest))
@@ -133,7 +135,8 @@ class QueryHandle:
             self._meta_ready.set()
             fetch_started = time.monotonic()
             schema = None
-            for payload in self._payloads():
+            payloads = self._payloads()
+            for payload in payloads:
                 batch = decode_chunk(payload, self.metadata)
                 if schema is None:
                     schema = batch.schema
@@ -152,32 +155,48 @@ class QueryHandle:
         except Exception as exc:  # noqa: BLE001 - a decode fault must end the result, never hang it
             self._fail(InterfaceError(f"could not read the result: {exc}", query_id=self.query_id))
         finally:
+            if payloads is not None:
+                payloads.close()  # stops the call running ahead, even when the reader went away early
             self._meta_ready.set()
             self._put(_END)
             if self.state != "finished":
                 self._clear()
 
     def _payloads(self) -> Iterator[bytes]:
+        """The result's chunks in order. With V2 the next call is already on its way while the caller decodes
+        the chunks of the last one (still one RPC at a time for this query: a call starts when the previous
+        one has answered)."""
         conn = self._conn
         request = self._request(pb.GetNextResultBatchRequest)
+        if conn.result_batch_v2 is not False:
+            ahead = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"e6-next-{(self.query_id or '')[:8]}")
+            try:
+                pending: Future | None = ahead.submit(self._call, "getNextResultBatchV2", request)
+                while pending is not None:
+                    if self._cancel.is_set():
+                        raise QueryCancelled("query cancelled", query_id=self.query_id)
+                    try:
+                        response = pending.result()
+                    except NotSupportedError:
+                        conn.result_batch_v2 = False
+                        break
+                    conn.result_batch_v2 = True
+                    conn.note_announcement(response)
+                    pending = None if response.endOfStream or self._cancel.is_set() else ahead.submit(
+                        self._call, "getNextResultBatchV2", request)
+                    yield from (p for p in response.resultBatches if p)
+                else:
+                    if self._cancel.is_set():
+                        raise QueryCancelled("query cancelled", query_id=self.query_id)
+                    return
+            finally:
+                ahead.shutdown(wait=True, cancel_futures=True)  # no call outlives the fetcher
         while not self._cancel.is_set():
-            if conn.result_batch_v2 is not False:
-                try:
-                    response = self._call("getNextResultBatchV2", request)
-                except NotSupportedError:
-                    conn.result_batch_v2 = False
-                    continue
-                conn.result_batch_v2 = True
-                conn.note_announcement(response)
-                yield from (p for p in response.resultBatches if p)
-                if response.endOfStream:
-                    return
-            else:
-                response = self._call("getNextResultBatch", request)
-                conn.note_announcement(response)
-                if not response.resultBatch:
-                    return
-                yield response.resultBatch
+            response = self._call("getNextResultBatch", request)
+            conn.note_announcement(response)
+            if not response.resultBatch:
+                return
+            yield response.resultBatch
         raise QueryCancelled("query cancelled", query_id=self.query_id)
 
     def _put(self, item: Any) -> bool:

@@ -63,6 +63,8 @@ def test_cancel_from_another_thread_mid_fetch(conn, engine):
     assert 1000 < len(got) < 1_000_000 - 10  # never a half result passed off as whole
     assert handle.state == "cancelled"
     assert wait_for(lambda: not handle._fetcher.is_alive())  # the prefetch thread stopped
+    short = handle.query_id[:8]
+    assert not [t for t in threading.enumerate() if short in t.name]  # and the call it ran ahead with
     cur.close()
     assert handle.query_id not in settle(engine)
 
@@ -108,3 +110,39 @@ def test_batches_and_wait(conn):
     with pytest.raises(Exception, match="already read"):
         handle.result()
     handle.close()
+
+
+def test_one_call_at_a_time_per_query(engine_factory, connect_to):
+    """The fetcher runs the next call ahead of the decoder, but never two calls at once for one query."""
+    import grpc
+
+    from e6magic._proto import e6x_engine_pb2_grpc
+
+    class Overlap(grpc.UnaryUnaryClientInterceptor):
+        def __init__(self) -> None:
+            self.in_flight, self.most, self.calls = 0, 0, 0
+            self.lock = threading.Lock()
+
+        def intercept_unary_unary(self, continuation, details, request):
+            if not details.method.endswith("getNextResultBatchV2"):
+                return continuation(details, request)
+            with self.lock:
+                self.in_flight += 1
+                self.calls += 1
+                self.most = max(self.most, self.in_flight)
+            outcome = continuation(details, request)
+            outcome.result()
+            with self.lock:
+                self.in_flight -= 1
+            return outcome
+
+    engine = engine_factory(chunk_rows=2000)
+    conn = connect_to(engine)
+    overlap = Overlap()
+    conn.transport.channel = grpc.intercept_channel(conn.transport.channel, overlap)
+    conn.transport.engine = e6x_engine_pb2_grpc.QueryEngineServiceStub(conn.transport.channel)
+    cur = conn.cursor()
+    cur.execute("SELECT i, 'x' || i AS s FROM range(300000) t(i)")
+    table = cur.fetch_arrow()
+    assert table.num_rows == 300000 and table.column("i").to_pylist()[-1] == 299999
+    assert overlap.calls > 2 and overlap.most == 1
