@@ -1,0 +1,218 @@
+"""Time to a pandas DataFrame: e6magic's client vs the official connector 3.0.2 vs DuckDB in-process.
+
+One run, one local engine (in this process), the same mixed-type query (int64, double, decimal(18,2),
+varchar, date, timestamp; 10 % nulls in every column) generated from range(). Each side runs in a
+fresh subprocess, so its peak memory is its own: the RSS high-water mark (ru_maxrss) minus the RSS just
+before the query, next to the final DataFrame's size (memory_usage(deep=True)). Also: what the first
+connection's strategy detection costs, and that a cached strategy adds no RPC (counted with a gRPC
+client interceptor).
+
+    .venv/bin/python bench/bench_client.py [--rows 1000000] [--official-rows 200000] [--runs 3]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def mixed_query(rows: int) -> str:
+    return f"""
+SELECT CASE WHEN i % 10 = 1 THEN NULL ELSE i * 7919 END AS c_bigint,
+       CASE WHEN i % 10 = 2 THEN NULL ELSE i / 7.0 END::DOUBLE AS c_double,
+       CASE WHEN i % 10 = 3 THEN NULL ELSE CAST((i % 1000000) / 100.0 AS DECIMAL(18, 2)) END AS c_decimal,
+       CASE WHEN i % 10 = 4 THEN NULL ELSE 'customer ' || (i % 50000) END AS c_varchar,
+       CASE WHEN i % 10 = 5 THEN NULL ELSE DATE '2020-01-01' + CAST(i % 3000 AS INTEGER) END AS c_date,
+       CASE WHEN i % 10 = 6 THEN NULL ELSE TIMESTAMP '2024-01-01' + to_seconds(i) END AS c_timestamp
+FROM range({rows}) t(i)"""
+
+
+def rss_now() -> int:
+    with open("/proc/self/statm") as handle:
+        return int(handle.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
+# --- one side, in a fresh subprocess -----------------------------------------------------------------------
+def side_e6magic(port: int, token: str, sql: str) -> tuple[float, object]:
+    from e6magic.client import connect
+
+    conn = connect(host="127.0.0.1", port=port, username="bench", password=token, catalog="demo", database="main")
+    warm = conn.cursor()  # sign in and warm the code paths before the clock starts, as the other sides do
+    warm.execute("SELECT 1 AS one")
+    warm.fetch_df()
+    warm.close()
+    base = rss_now()
+    start = time.perf_counter()
+    cur = conn.cursor()
+    cur.execute(sql)
+    df = cur.fetch_df()
+    elapsed = time.perf_counter() - start
+    cur.close()
+    conn.close()
+    return elapsed, df, base
+
+
+def side_official(port: int, token: str, sql: str) -> tuple[float, object]:
+    import pandas as pd
+    from e6data_python_connector import Connection
+
+    conn = Connection(host="127.0.0.1", port=port, username="bench", password=token, catalog="demo",
+                      database="main")
+    warm = conn.cursor(catalog_name="demo", db_name="main")
+    warm.execute("SELECT 1 AS one")
+    pd.DataFrame(warm.fetchall())
+    warm.clear()
+    base = rss_now()
+    start = time.perf_counter()
+    cur = conn.cursor(catalog_name="demo", db_name="main")
+    cur.execute(sql)
+    rows = cur.fetchall()
+    df = pd.DataFrame(rows, columns=[d[0] for d in cur.description])
+    elapsed = time.perf_counter() - start
+    cur.clear()
+    conn.close()
+    return elapsed, df, base
+
+
+def side_duckdb(port: int, token: str, sql: str) -> tuple[float, object]:
+    import duckdb
+
+    db = duckdb.connect(":memory:")
+    db.sql("SELECT 1 AS one").df()
+    base = rss_now()
+    start = time.perf_counter()
+    df = db.sql(sql).df()
+    elapsed = time.perf_counter() - start
+    return elapsed, df, base
+
+
+def run_side(name: str) -> None:
+    import pandas  # noqa: F401 - imported before the baseline, by every side alike
+    import pyarrow  # noqa: F401
+
+    port, rows = int(sys.argv[3]), int(sys.argv[4])
+    token = os.environ["E6_BENCH_TOKEN"]
+    elapsed, df, base = {"e6magic": side_e6magic, "official": side_official, "duckdb": side_duckdb}[name](
+        port, token, mixed_query(rows))
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 - base
+    assert len(df) == rows and df.shape[1] == 6, df.shape
+    print(json.dumps({"seconds": elapsed, "rows": rows, "peak_bytes": peak,
+                      "df_bytes": int(df.memory_usage(deep=True).sum()),
+                      "nulls": int(df.isna().sum().sum())}))
+
+
+def in_subprocess(name: str, port: int, rows: int, token: str) -> dict:
+    env = dict(os.environ, E6_BENCH_TOKEN=token, PYTHONPATH=ROOT)
+    out = subprocess.run([sys.executable, __file__, "--side", name, str(port), str(rows)], env=env, cwd=ROOT,
+                         capture_output=True, text=True, timeout=900)
+    if out.returncode != 0:
+        raise RuntimeError(f"{name} side failed:\n{out.stderr[-3000:]}")
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+# --- strategy detection and RPC counts ---------------------------------------------------------------------
+def strategy_costs(engine, runs: int = 20) -> dict:
+    import grpc
+
+    from e6magic.client import connect
+    from e6magic.client import strategy as strategies
+
+    class Counter(grpc.UnaryUnaryClientInterceptor):
+        def __init__(self) -> None:
+            self.methods: list[str] = []
+
+        def intercept_unary_unary(self, continuation, details, request):
+            self.methods.append(details.method.rsplit("/", 1)[-1])
+            return continuation(details, request)
+
+    def counted(counter: Counter):
+        conn = connect(host="127.0.0.1", port=engine.port, username="bench", password=engine.token,
+                       catalog="demo", database="main")
+        transport = conn.transport
+        transport.channel = grpc.intercept_channel(transport.channel, counter)
+        from e6magic._proto import cluster_pb2_grpc, e6x_engine_pb2_grpc
+
+        transport.engine = e6x_engine_pb2_grpc.QueryEngineServiceStub(transport.channel)
+        transport.cluster = cluster_pb2_grpc.ClusterServiceStub(transport.channel)
+        return conn
+
+    def first_sign_in(serving: str) -> float:
+        engine.set_strategy(serving)
+        strategies.reset_all()
+        conn = connect(host="127.0.0.1", port=engine.port, username="bench", password=engine.token)
+        start = time.perf_counter()
+        conn.session_id
+        elapsed = time.perf_counter() - start
+        conn.close()
+        return elapsed
+
+    known = []
+    for _ in range(runs):  # a known colour: one authenticate, no probe
+        engine.set_strategy("blue")
+        conn = connect(host="127.0.0.1", port=engine.port, username="bench", password=engine.token)
+        conn.strategy.confirm("blue")
+        start = time.perf_counter()
+        conn.session_id
+        known.append(time.perf_counter() - start)
+        conn.close()
+    blue = [first_sign_in("blue") for _ in range(runs)]
+    green = [first_sign_in("green") for _ in range(runs)]  # the probe of blue is refused first
+    engine.set_strategy("green")  # the worst first connection: blue is asked first and refused
+    strategies.reset_all()
+    cold, warm = Counter(), Counter()
+    for counter in (cold, warm):
+        conn = counted(counter)
+        cur = conn.cursor()
+        cur.execute("SELECT 1")
+        cur.fetchall()
+        cur.close()
+        conn.close()
+    engine.set_strategy("blue")
+    median = statistics.median
+    return {"known_ms": median(known) * 1e3, "detect_blue_ms": median(blue) * 1e3,
+            "detect_green_ms": median(green) * 1e3, "cold_rpcs": cold.methods, "warm_rpcs": warm.methods}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--official-rows", type=int, default=200_000)
+    parser.add_argument("--runs", type=int, default=3)
+    args = parser.parse_args()
+    from e6magic.engine import LocalEngine
+
+    with LocalEngine(host="127.0.0.1", port=0) as engine:
+        print(f"engine {engine.address}; {args.runs} runs per side, median; query: 6 mixed columns, 10% nulls")
+        results = {}
+        plan = [("duckdb", args.rows), ("e6magic", args.rows), ("official", args.official_rows)]
+        for name, rows in plan:
+            runs = [in_subprocess(name, engine.port, rows, engine.token) for _ in range(args.runs)]
+            best = sorted(runs, key=lambda r: r["seconds"])[len(runs) // 2]
+            best["rows_per_s"] = best["rows"] / best["seconds"]
+            results[name] = best
+            print(f"{name:9s} {rows:>9,} rows  {best['seconds']:7.3f} s  {best['rows_per_s'] / 1e6:6.2f} M rows/s  "
+                  f"peak +{best['peak_bytes'] / 2**20:7.1f} MiB  DataFrame {best['df_bytes'] / 2**20:6.1f} MiB  "
+                  f"peak/df {best['peak_bytes'] / best['df_bytes']:.2f}")
+        e6, off, duck = results["e6magic"], results["official"], results["duckdb"]
+        print(f"e6magic vs official connector: {e6['rows_per_s'] / off['rows_per_s']:.1f}x faster (rows/s)")
+        print(f"e6magic vs DuckDB in-process: {e6['seconds'] / duck['seconds'] * duck['rows'] / e6['rows']:.2f}x "
+              f"DuckDB's time")
+        costs = strategy_costs(engine)
+        print(f"sign-in with a known colour {costs['known_ms']:.2f} ms; first connection detecting blue "
+              f"{costs['detect_blue_ms']:.2f} ms, detecting green (blue refused first) {costs['detect_green_ms']:.2f} ms")
+        print(f"RPCs, first query with no cached strategy (engine serving green): {costs['cold_rpcs']}")
+        print(f"RPCs, next connection's query with the cached strategy: {costs['warm_rpcs']}")
+
+
+if __name__ == "__main__":
+    if len(sys.argv) > 2 and sys.argv[1] == "--side":
+        run_side(sys.argv[2])
+    else:
+        main()
