@@ -105,7 +105,11 @@ def from_rpc_error(exc: grpc.RpcError, endpoint: str, query_id: str | None = Non
     found = _QUERY_ID.search(details)
     query_id = query_id or (found.group(1) if found else None)
     cls = ERROR_FOR_CODE.get(code, InternalError)
-    if code in _TRANSPORT_CODES and "status: 503" not in details:
+    if code == grpc.StatusCode.CANCELLED and details.strip().lower() in ("", "cancelled"):
+        # No word from the engine: gRPC itself ended the call (the server shut down, the link broke).
+        cls = OperationalError
+        message = f"e6data engine at {endpoint} ended the call without an answer (it may have stopped)"
+    elif code in _TRANSPORT_CODES and "status: 503" not in details:
         message = f"e6data engine at {endpoint} is unreachable ({code.name.lower()}): {_first_line(details)}"
     elif code == grpc.StatusCode.UNAUTHENTICATED:
         message = f"e6data engine at {endpoint} refused the credentials: {_first_line(details)}"

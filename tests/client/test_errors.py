@@ -134,3 +134,26 @@ def test_tls_options_and_unreadable_ca(tmp_path):
 
 
 _ = LocalEngine  # the fixtures start engines; named here for readers
+
+
+def test_engine_gone_mid_fetch_fails_the_result_whole(engine_factory, connect_to):
+    engine = engine_factory(chunk_rows=1000)
+    conn = connect_to(engine)
+    cur = conn.cursor()
+    handle = cur.submit("SELECT i FROM range(2000000) t(i)")
+    assert len(cur.fetchmany(10)) == 10  # the prefetch queue is full and waits for this reader
+    engine.stop(grace=0)
+    got = 10
+    with pytest.raises(OperationalError) as info:
+        for batch in cur.fetch_batches():
+            got += batch.num_rows
+    assert engine.address in str(info.value) and handle.state == "failed"
+    assert got < 2000000  # the rows that did arrive are never passed off as the whole result
+    cur.close()
+
+
+def test_bare_cancelled_from_grpc_is_not_a_user_cancel():
+    error = from_rpc_error(_FailedCall(grpc.StatusCode.CANCELLED, "CANCELLED"), "h:1", "q1")
+    assert type(error) is OperationalError and "h:1" in str(error) and error.query_id == "q1"
+    engine_said = from_rpc_error(_FailedCall(grpc.StatusCode.CANCELLED, "query q1 was cancelled"), "h:1")
+    assert type(engine_said).__name__ == "QueryCancelled"
