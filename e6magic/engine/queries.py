@@ -156,19 +156,32 @@ class QueryRegistry:
     def cancel(self, query_id: str) -> None:
         """Stop a prepared or running query; quiet for unknown, empty and already-ended ids."""
         query = self._find(query_id)
-        if query is None:
-            return
+        if query is not None:
+            self._cancel(query)
+
+    def _cancel(self, query: Query) -> None:
         with query._lock:
             if query.state in FINAL_STATES:
                 return
             was_prepared = query.state == "prepared"
             query.state = "cancelled"
-            query.error = EngineError(grpc.StatusCode.CANCELLED, f"query {query_id} was cancelled")
+            query.error = EngineError(grpc.StatusCode.CANCELLED, f"query {query.query_id} was cancelled")
             query._chunks = None
-            if query._cursor is not None:
-                query._cursor.interrupt()
         if was_prepared:
             self._end(query)
+        else:
+            threading.Thread(target=self._interrupt_until_done, args=(query,), name="e6-cancel", daemon=True).start()
+
+    @staticmethod
+    def _interrupt_until_done(query: Query) -> None:
+        # An interrupt that lands between two statements of the worker (or before DuckDB starts) is lost:
+        # repeat it until the worker has let go of the query.
+        while True:
+            with query._lock:
+                if query._cursor is not None:
+                    query._cursor.interrupt()
+            if query.done.wait(_WAIT_SLICE):
+                return
 
     def clear(self, query_id: str) -> None:
         """Forget a query and free its result; quiet for unknown and empty ids."""
@@ -176,7 +189,7 @@ class QueryRegistry:
             query = self._queries.pop(query_id, None)
         if query is None:
             return
-        self.cancel(query_id)
+        self._cancel(query)  # by object: the id is no longer registered
         with query._lock:
             query._chunks = None
         with self._lock:
