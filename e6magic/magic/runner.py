@@ -21,7 +21,34 @@ T = TypeVar("T")
 TICK = 0.1  # the wake-up: without it an awaiting cell acts on Interrupt only when the query ends
 WIND_DOWN = 2.0  # how long an interrupted cell waits for its worker, so late output stays in the cell
 
-_POOL = concurrent.futures.ThreadPoolExecutor(max_workers=8, thread_name_prefix="e6sql")
+
+
+class _DaemonExecutor(concurrent.futures.Executor):
+    """Runs each call on its own daemon thread.
+
+    Not a ThreadPoolExecutor: Python joins those workers at exit *before* atexit hooks run,
+    so a kernel shutting down mid-query would hang on the fetch and never reach the hook
+    that cancels the query on the engine.
+    """
+
+    def submit(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> concurrent.futures.Future[T]:
+        future: concurrent.futures.Future[T] = concurrent.futures.Future()
+
+        def run() -> None:
+            if not future.set_running_or_notify_cancel():
+                return
+            try:
+                result = fn(*args, **kwargs)
+            except BaseException as exc:  # noqa: BLE001 - handed to whoever waits on the future
+                future.set_exception(exc)
+            else:
+                future.set_result(result)
+
+        threading.Thread(target=run, name="e6sql-worker", daemon=True).start()
+        return future
+
+
+_POOL = _DaemonExecutor()
 _LIVE: weakref.WeakSet[Any] = weakref.WeakSet()  # handles still running, cancelled at kernel exit
 _LIVE_LOCK = threading.Lock()
 

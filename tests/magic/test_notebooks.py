@@ -129,3 +129,13 @@ def test_quickstart_notebook_runs(clean_env):
     outputs = "\n".join(_text(cell) for cell in nb.cells if cell.cell_type == "code")
     assert "embedded local engine" in outputs
     assert "Error" not in outputs
+
+
+def test_shutting_the_kernel_down_cancels_a_query_still_running(kernel_env):
+    nb = _run(["%load_ext e6magic", f"%%e6sql --background big <<\n{LONG_QUERY}",
+               "print(_e6.query_id, _e6.state)"])
+    query_id, state = _text(nb.cells[2]).split()[:2]
+    assert state in ("prepared", "running", "fetching")
+    # nbclient has shut the kernel down; its atexit hook cancelled the query
+    assert _wait_no_queries(kernel_env) == {}
+    assert kernel_env.query_state(query_id) in (None, "cancelled", "cleared")
