@@ -74,8 +74,10 @@ class Query:
 class QueryRegistry:
     """All queries not yet cleared, the states of recently cleared ones, and the workers that run them."""
 
-    def __init__(self, db: duckdb.DuckDBPyConnection, chunk_rows: int = 65536, workers: int = 8) -> None:
+    def __init__(self, db: duckdb.DuckDBPyConnection, chunk_rows: int = 65536, workers: int = 8,
+                 default_catalog: str = DEMO_CATALOG) -> None:
         self._db = db
+        self.default_catalog = default_catalog  # for requests that name none (prepareStatement V1, SELECT 1)
         self.chunk_rows = chunk_rows
         self._queries: dict[str, Query] = {}
         self._last_states: dict[str, str] = {}
@@ -98,7 +100,7 @@ class QueryRegistry:
             raise query_error(exc, query_id) from exc
         finally:
             cursor.close()
-        query = Query(query_id, session_id, sql, catalog or DEMO_CATALOG, schema or DEFAULT_SCHEMA, colour,
+        query = Query(query_id, session_id, sql, catalog or self.default_catalog, schema or DEFAULT_SCHEMA, colour,
                       parse_ms=int((time.perf_counter() - started) * 1000))
         with self._lock:
             self._queries[query_id] = query

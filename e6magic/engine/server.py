@@ -63,7 +63,10 @@ class LocalEngine:
             catalog.build_demo(self._db)
         if self._data_dir is not None:
             self.tables = catalog.attach_data_dir(self._db, self._data_dir)
-        self._registry = QueryRegistry(self._db, chunk_rows=self._chunk_rows, workers=self._workers)
+        # without the demo catalog, a query that names no catalog runs in DuckDB's own (empty) "memory" one
+        default_catalog = catalog.DEMO_CATALOG if self._demo else "memory"
+        self._registry = QueryRegistry(self._db, chunk_rows=self._chunk_rows, workers=self._workers,
+                                       default_catalog=default_catalog)
         server = grpc.server(ThreadPoolExecutor(max_workers=4 * self._workers + 8, thread_name_prefix="e6-rpc"),
                              options=_SERVER_OPTIONS)
         e6x_engine_pb2_grpc.add_QueryEngineServiceServicer_to_server(

@@ -163,7 +163,7 @@ class QueryEngineService(pb_grpc.QueryEngineServiceServicer):
     def _dry_run(self, sql: str, catalog_name: str, schema: str) -> pb.DryRunResponse:
         cursor = self.db.cursor()
         try:
-            cursor.execute(f'USE "{catalog_name or catalog.DEMO_CATALOG}"."{schema or catalog.DEFAULT_SCHEMA}"')
+            cursor.execute(f'USE "{catalog_name or self.registry.default_catalog}"."{schema or catalog.DEFAULT_SCHEMA}"')
             statements = cursor.extract_statements(sql)
             for statement in statements:
                 cursor.execute(f"EXPLAIN {statement.query}")  # binds and plans, runs nothing

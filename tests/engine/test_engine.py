@@ -434,3 +434,15 @@ def test_cli_rejects_bad_chunk_rows_in_one_line():
     proc = _serve("--chunk-rows", "0")
     out, err = proc.communicate(timeout=30)
     assert proc.returncode == 2 and err.strip() == "e6magic-engine: --chunk-rows must be at least 1"
+
+
+def test_without_the_demo_a_query_that_names_no_catalog_still_runs(engine_factory):
+    eng = engine_factory(demo=False)
+    client = Raw(eng)
+    try:
+        qid = client.stub.prepareStatement(pb.PrepareStatementRequest(
+            sessionId=client.sid, queryString="SELECT 1 AS one, count(*) AS n FROM range(3)")).queryId
+        client.stub.executeStatement(pb.ExecuteStatementRequest(sessionId=client.sid, queryId=qid))
+        assert client.rows_v1(qid).to_pydict() == {"one": [1], "n": [3]}
+    finally:
+        client.close()
