@@ -22,7 +22,14 @@ if TYPE_CHECKING:
 
 
 class Connection:
-    """A connection to one e6data engine (PEP 249). Takes the official connector's keyword names."""
+    """A connection to one e6data engine (PEP 249). Takes the official connector's keyword names.
+
+    `backslash_escapes`: parameters are bound as standard SQL literals (`'O''Brien'`, backslashes kept as they
+    are), which is what the local engine (DuckDB) reads. An engine that reads backslash escapes in strings (the
+    real e6data engine, wire doc 5.6) needs `backslash_escapes=True`, which also doubles every backslash so that no
+    value can end its literal early there; that mode is still injection-safe on DuckDB, where backslashes would
+    then arrive doubled. `fetchone()` returns a tuple, not the official connector's one-row list.
+    """
 
     def __init__(self, host: str, port: int, username: str | None = None, password: str | None = None,
                  database: str | None = None, catalog: str | None = None, cluster_name: str | None = None,
