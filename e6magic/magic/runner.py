@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import contextvars
+import queue
 import threading
 import weakref
 from collections.abc import Callable, Generator
@@ -24,28 +25,42 @@ WIND_DOWN = 2.0  # how long an interrupted cell waits for its worker, so late ou
 
 
 class _DaemonExecutor(concurrent.futures.Executor):
-    """Runs each call on its own daemon thread.
+    """A thread pool whose workers are daemon threads, kept alive between calls.
 
     Not a ThreadPoolExecutor: Python joins those workers at exit *before* atexit hooks run,
     so a kernel shutting down mid-query would hang on the fetch and never reach the hook
     that cancels the query on the engine.
     """
 
+    def __init__(self) -> None:
+        self._tasks: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self._lock = threading.Lock()
+        self._idle = 0  # workers that finished a task and will take the next one
+
     def submit(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> concurrent.futures.Future[T]:
         future: concurrent.futures.Future[T] = concurrent.futures.Future()
-
-        def run() -> None:
-            if not future.set_running_or_notify_cancel():
-                return
-            try:
-                result = fn(*args, **kwargs)
-            except BaseException as exc:  # noqa: BLE001 - handed to whoever waits on the future
-                future.set_exception(exc)
-            else:
-                future.set_result(result)
-
-        threading.Thread(target=run, name="e6sql-worker", daemon=True).start()
+        self._tasks.put((future, fn, args, kwargs))
+        with self._lock:
+            reuse = self._idle > 0
+            if reuse:
+                self._idle -= 1
+        if not reuse:
+            threading.Thread(target=self._work, name="e6sql-worker", daemon=True).start()
         return future
+
+    def _work(self) -> None:
+        while True:
+            future, fn, args, kwargs = self._tasks.get()
+            if future.set_running_or_notify_cancel():
+                try:
+                    result = fn(*args, **kwargs)
+                except BaseException as exc:  # noqa: BLE001 - handed to whoever waits on the future
+                    future.set_exception(exc)
+                else:
+                    future.set_result(result)
+            del future, fn, args, kwargs  # drop references (a result table) before waiting again
+            with self._lock:
+                self._idle += 1
 
 
 _POOL = _DaemonExecutor()
