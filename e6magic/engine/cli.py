@@ -5,6 +5,7 @@ import argparse
 import os
 import signal
 import sys
+import time
 
 from e6magic.engine.server import LocalEngine
 
@@ -38,12 +39,16 @@ def main(argv: list[str] | None = None) -> int:
     except (OSError, RuntimeError, FileNotFoundError) as exc:
         print(f"e6magic-engine: {exc}", file=sys.stderr)
         return 1
+    # The handler only records the signal: taking a lock in it (Event.set) can deadlock with the main thread
+    # that holds the same lock inside Event.wait, so the main thread polls instead.
+    signalled: list[int] = []
     for signum in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signum, lambda *_: engine._stopping.set())
+        signal.signal(signum, lambda signum, _frame: signalled.append(signum))
     print(f"e6magic engine listening on {engine.address}", flush=True)
     if token is None:  # shown once, so the one who started it can connect; never logged anywhere else
         print(f"token: {engine.token}", flush=True)
-    engine.wait()
+    while not signalled:
+        time.sleep(0.1)
     engine.stop()
     print("e6magic engine stopped", flush=True)
     return 0
