@@ -14,6 +14,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 
 import duckdb
 import pytest
@@ -157,32 +158,54 @@ def test_explain_analyse_returns_the_operator_tree(engine, version):
     assert any("AGGREGATE" in name or "GROUP" in name for name in names), names
 
 
+# 100 billion hashes: far beyond 30 s on this machine, so it ends only by cancel and the test cannot pass by the
+# query finishing on its own.
+LONG_SQL = "SELECT sum(hash(i)) FROM range(100000000000) t(i)"
+
+
 @pytest.mark.parametrize("version", VERSIONS)
-def test_cancel_a_running_long_query(engine, version):
-    got = _peer(engine, '''
-        import threading, time
-        c = connect(); cur = c.cursor(); outcome = []
+def test_cancel_a_running_long_query_from_another_thread(engine, version, tmp_path):
+    marker = tmp_path / "cancelled"
+    result: dict = {}
 
-        def run():  # execute() waits for the result metadata, so it blocks while the query runs
-            try:
-                cur.execute("SELECT sum(hash(i)) FROM range(100000000000) t(i)"); cur.fetchall()
-                outcome.append("rows")
-            except Exception as exc:
-                outcome.append(type(exc).__name__)
+    def peer():
+        result["got"] = _peer(engine, f'''
+            import threading, time
+            c = connect(); cur = c.cursor(); box = {{}}
 
-        runner = threading.Thread(target=run); runner.start()
-        while not getattr(cur, "_query_id", None):  # set once prepare answered; the connector has no public hook
-            time.sleep(0.05)
-        qid = cur._query_id
-        time.sleep(0.5)
-        other = connect().cursor(); other.cancel(qid)
-        runner.join(60)
-        outcome = outcome[0] if outcome else "still running"
-        after = c.cursor(); after.execute("SELECT 42"); answer = after.fetchall(); after.clear(); c.close()
-        emit({"qid": qid, "outcome": outcome, "after": answer})
-    ''', version)
-    assert engine.query_state(got["qid"]) == "cancelled"
-    assert got["outcome"] not in ("rows", "still running")
+            def run():  # execute blocks until the query ends (3.0.2 waits for metadata; fetchall for 2.3.15)
+                try:
+                    cur.execute({LONG_SQL!r}); cur.fetchall(); box["outcome"] = "rows"
+                except Exception as exc:
+                    box["outcome"] = type(exc).__name__
+
+            worker = threading.Thread(target=run); worker.start()
+            while not getattr(cur, "_query_id", None):
+                time.sleep(0.01)
+            qid = cur._query_id
+            time.sleep(0.3)
+            c.cursor().cancel(qid)
+            open({str(marker)!r}, "w").write(qid)
+            worker.join(60)
+            after = c.cursor(); after.execute("SELECT 42"); answer = after.fetchall(); after.clear(); c.close()
+            emit({{"qid": qid, "outcome": box.get("outcome", "still running"), "after": answer}})
+        ''', version, timeout=120)
+
+    thread = threading.Thread(target=peer)
+    thread.start()
+    while thread.is_alive() and not marker.exists():
+        thread.join(0.01)
+    assert marker.exists(), "the connector never reached its cancel call"
+    qid = marker.read_text()
+    states = []
+    deadline = time.monotonic() + 1.0  # the engine shows the cancel within 1 s of the connector's call
+    while time.monotonic() < deadline and (not states or states[-1] != "cancelled"):
+        states.append(engine.query_state(qid))
+        time.sleep(0.02)
+    thread.join(120)
+    assert states[-1] == "cancelled", states
+    got = result["got"]
+    assert got["qid"] == qid and got["outcome"] not in ("rows", "still running")
     assert got["after"] == [[42]]
 
 
