@@ -362,7 +362,7 @@ def test_v2_sends_several_chunks_per_envelope_then_end_of_stream_and_matches_v1(
         expected = duckdb.connect()
         from e6magic.engine import catalog
         catalog.build_demo(expected)
-        want = expected.execute(sql.replace("FROM orders", "FROM demo.main.orders")).to_arrow_table()
+        want = expected.sql(sql.replace("FROM orders", "FROM demo.main.orders")).to_arrow_table()
         assert via_v1.column("order_id").to_pylist() == want.column("order_id").to_pylist()
         assert via_v1.column("status").to_pylist() == want.column("status").to_pylist()
         assert via_v1.column("amount").to_pylist() == want.column("amount").to_pylist()
