@@ -1,6 +1,8 @@
 """e6magic: %%e6sql magics, live widgets and a fast client for the e6data SQL engine."""
 from __future__ import annotations
 
+from typing import Any
+
 from e6magic.client import (
     Connection,
     DatabaseError,
@@ -16,8 +18,34 @@ __version__ = "0.1.0"
 
 __all__ = [
     "Connection", "DatabaseError", "Error", "InterfaceError", "OperationalError", "ProgrammingError",
-    "QueryCancelled", "__version__", "connect", "load_ipython_extension", "unload_ipython_extension",
+    "QueryCancelled", "__version__", "browse", "connect", "load_ipython_extension", "unload_ipython_extension",
 ]
+
+
+def browse(conn: Connection | None = None) -> Any:
+    """A SchemaBrowser widget for ``conn``, or for the running shell's current `%%e6sql` connection.
+
+    Without ``conn`` the connection is opened as a query would open it (the embedded local engine
+    when nothing is configured); that needs IPython with `%load_ext e6magic`.
+    """
+    from e6magic.widgets import SchemaBrowser
+
+    if conn is None:
+        conn = _magic_session().connection()
+    return SchemaBrowser(conn)
+
+
+def _magic_session() -> Any:
+    try:
+        from IPython import get_ipython
+    except ImportError:  # pragma: no cover - IPython is a dependency
+        get_ipython = None
+    shell = get_ipython() if get_ipython is not None else None
+    magics = shell.magics_manager.registry.get("E6SqlMagics") if shell is not None else None
+    if magics is None:
+        raise RuntimeError("e6magic.browse() needs a connection: pass conn=e6magic.connect(...), "
+                           "or run %load_ext e6magic in IPython first.")
+    return magics.session
 
 
 def load_ipython_extension(ip):  # noqa: ANN001 - IPython's hook signature

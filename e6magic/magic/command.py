@@ -9,7 +9,8 @@ from IPython.core.error import UsageError
 from e6magic.magic.options import USAGE, parse_options, split_target
 from e6magic.magic.sqltext import split_statements
 
-_CONNECT_KEYS = ("host", "port", "cluster", "catalog", "database", "secure", "username", "token")
+_CONNECT_KEYS = ("host", "port", "cluster", "catalog", "database", "secure", "username", "token",
+                 "backslash_escapes")
 
 
 @dataclass(frozen=True)
@@ -22,6 +23,7 @@ class ConnectRequest:
     catalog: str | None = None
     database: str | None = None
     secure: bool | None = None
+    backslash_escapes: bool | None = None
     username: str | None = None
     # None: not given; "": prompt for it; else the token itself (never in a repr)
     token: str | None = field(default=None, repr=False)
@@ -47,6 +49,7 @@ class Command:
     connect: ConnectRequest | None = None
     close: bool = False
     refresh: bool = False
+    schema: bool = False
 
     @property
     def statements(self) -> list[str]:
@@ -80,7 +83,7 @@ def parse(line: str, cell: str | None = None) -> Command:
             raise UsageError(f"-f {file} and SQL in the cell: give one or the other. {USAGE}")
         sql = _read_sql_file(str(file))
     connect = _connect_request(values)
-    if not sql.strip() and connect is None and not values.get("close") and not values.get("refresh"):
+    if not sql.strip() and connect is None and not any(values.get(k) for k in ("close", "refresh", "schema")):
         raise UsageError(f"no SQL to run. {USAGE}")
     if not split_statements(sql) and sql.strip():
         raise UsageError("the cell holds only comments: no SQL to run.")
@@ -91,6 +94,7 @@ def parse(line: str, cell: str | None = None) -> Command:
         show_sql=bool(values.get("show_sql")), background=bool(values.get("background")),
         jinja=bool(values.get("jinja")), file=file, alias=values.get("alias"),  # type: ignore[arg-type]
         connect=connect, close=bool(values.get("close")), refresh=bool(values.get("refresh")),
+        schema=bool(values.get("schema")),
     )
 
 
@@ -106,6 +110,7 @@ def _connect_request(values: dict[str, object]) -> ConnectRequest | None:
         catalog=values.get("catalog"), database=values.get("database"),  # type: ignore[arg-type]
         secure=True if values.get("secure") else None, username=values.get("username"),  # type: ignore[arg-type]
         token=values.get("token"), alias=values.get("alias"),  # type: ignore[arg-type]
+        backslash_escapes=values.get("backslash_escapes"),  # type: ignore[arg-type]
     )
 
 

@@ -24,10 +24,12 @@ ENV_KEYS = {  # Endpoint field -> environment variable (the names the official c
     "host": "E6DATA_HOST", "port": "E6DATA_PORT", "username": "E6DATA_USERNAME",
     "token": "E6DATA_PASSWORD", "catalog": "E6DATA_CATALOG", "database": "E6DATA_DATABASE",
     "cluster": "E6DATA_CLUSTER_NAME", "secure": "E6DATA_SECURE",
+    "backslash_escapes": "E6DATA_BACKSLASH_ESCAPES",
 }
 _PROFILE_KEYS = {"host", "port", "username", "token", "password", "catalog", "database", "cluster",
-                 "cluster_name", "secure"}
+                 "cluster_name", "secure", "backslash_escapes"}
 _TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
 
 
 @dataclass(frozen=True)
@@ -43,6 +45,10 @@ class Endpoint:
     cluster: str | None = None
     secure: bool = False
     source: str = ""
+    # How bound string values are quoted. A cluster (e6data reads backslash escapes, wire 5.6) needs
+    # True so a value's backslash cannot end its literal early; the embedded engine (DuckDB, standard
+    # SQL) needs False. Every endpoint but the embedded one defaults to True.
+    backslash_escapes: bool = True
 
     def describe(self) -> str:
         where = f"{self.host}:{self.port}" + (f" cluster {self.cluster}" if self.cluster else "")
@@ -89,13 +95,24 @@ def _endpoint(values: Mapping[str, Any], source: str) -> Endpoint:
         port = int(port)
     except (TypeError, ValueError):
         raise UsageError(f"{source}: port must be a number, got {port!r}.") from None
-    secure = values.get("secure", False)
-    if isinstance(secure, str):
-        secure = secure.strip().lower() in _TRUE
+    secure = _flag(values.get("secure", False), "secure", source)
+    escapes = _flag(values.get("backslash_escapes", True), "backslash_escapes", source)
     return Endpoint(host=str(values["host"]), port=port, username=str(values.get("username") or ""),
                     token=str(values.get("token") or ""), catalog=values.get("catalog") or None,
                     database=values.get("database") or None, cluster=values.get("cluster") or None,
-                    secure=bool(secure), source=source)
+                    secure=secure, source=source, backslash_escapes=escapes)
+
+
+def _flag(value: Any, name: str, source: str) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str):
+        text = value.strip().lower()
+        if text in _TRUE:
+            return True
+        if text in _FALSE:
+            return False
+    raise UsageError(f"{source}: {name} must be true or false, got {value!r}.")
 
 
 def env_settings(environ: Mapping[str, str] | None = None) -> dict[str, str]:
@@ -126,7 +143,8 @@ def resolve(request: ConnectRequest | None, alias: str | None, *, profiles: Path
         source = f"profile {profile}"
     if request is not None:
         asked = {k: getattr(request, k) for k in ("host", "port", "cluster", "catalog", "database",
-                                                   "secure", "username") if getattr(request, k) is not None}
+                                                   "secure", "username", "backslash_escapes")
+                 if getattr(request, k) is not None}
         if request.token:
             asked["token"] = request.token
         base.update(asked)
@@ -201,7 +219,8 @@ class Connections:
             with self._lock:
                 self.engine = engine
         return Endpoint(host="127.0.0.1", port=int(engine.port), username="e6magic@local",
-                        token=str(engine.token), catalog="demo", database="main", source="local engine")
+                        token=str(engine.token), catalog="demo", database="main", source="local engine",
+                        backslash_escapes=False)  # DuckDB reads standard SQL literals
 
     def embedded_note(self) -> str:
         address = getattr(self.engine, "address", "127.0.0.1")

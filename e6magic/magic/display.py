@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import html
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from IPython.display import HTML, display
@@ -14,6 +14,17 @@ def _widgets() -> Any:
     except ImportError:
         return None
     return widgets
+
+
+def schema_tree(connection: Any) -> str:
+    """Catalogs > databases > tables as indented text (the terminal's schema browser). Blocking."""
+    lines = []
+    for catalog in sorted(c["name"] for c in connection.get_catalogs()):
+        lines.append(catalog)
+        for database in sorted(connection.get_schema_names(catalog)):
+            lines.append(f"  {database}")
+            lines.extend(f"    {table}" for table in sorted(connection.get_tables(catalog, database)))
+    return "\n".join(lines) if lines else "(no catalogs)"
 
 
 class HtmlTable:
@@ -73,6 +84,14 @@ class Display:
         else:
             display(HtmlTable(table, self.config.display_limit, seconds, query_id))
 
+    def schema(self, connection: Any) -> Callable[[], str] | None:
+        """`--schema`: the SchemaBrowser in a kernel; else a blocking call that lists a text tree."""
+        widgets = self._use_widgets()
+        if widgets is not None:
+            widgets.SchemaBrowser(connection).show()
+            return None
+        return lambda: schema_tree(connection)
+
     def plan(self, plan: Any) -> None:
         widgets = self._use_widgets()
         if widgets is not None:
@@ -92,6 +111,10 @@ class Display:
         """A one-line message (feedback >= 1)."""
         if self.config.feedback >= 1:
             print(text, flush=True)
+
+    def text(self, text: str) -> None:
+        """Plain text asked for (printed whatever `feedback` is)."""
+        print(text, flush=True)
 
     def value(self, obj: Any) -> None:
         display(obj)

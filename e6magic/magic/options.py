@@ -10,7 +10,8 @@ from IPython.core.error import UsageError
 USAGE = (
     "usage: %%e6sql [df <<] [-o NAME] [--limit N] [--catalog C] [--database D] [--explain] "
     "[--dry-run] [--show-sql] [--background] [-f FILE] [-j] [-c ALIAS] "
-    "[--connect [--host H] [--port P] [--cluster NAME] [--secure] [--username U] [--token]] [--close] [--refresh]"
+    "[--connect [--host H] [--port P] [--cluster NAME] [--secure] [--username U] [--token] "
+    "[--backslash-escapes | --no-backslash-escapes]] [--close] [--refresh] [--schema]"
 )
 
 
@@ -19,6 +20,7 @@ class Option:
     dest: str
     takes_value: bool = False
     kind: type = str
+    const: object = True  # what a flag sets
 
 
 # every spelling -> what it sets; a flag takes no value
@@ -35,10 +37,15 @@ OPTIONS: dict[str, Option] = {
     "--host": Option("host", True), "--port": Option("port", True, int),
     "--cluster": Option("cluster", True), "--secure": Option("secure"),
     "--username": Option("username", True),
+    # how bound strings are quoted: a cluster reads backslash escapes (the default for every endpoint
+    # but the embedded engine); --no-backslash-escapes for an endpoint that reads standard SQL
+    "--backslash-escapes": Option("backslash_escapes", const=True),
+    "--no-backslash-escapes": Option("backslash_escapes", const=False),
     # the value is optional: a bare --token asks with a hidden prompt (nothing lands in the notebook)
     "--token": Option("token"),
     "--close": Option("close"),
     "--refresh": Option("refresh"),
+    "--schema": Option("schema"),
 }
 
 # an option token: dashes then a letter, so "-- comment" and "-1" stay SQL
@@ -94,7 +101,7 @@ def parse_options(line: str) -> tuple[dict[str, object], str]:
             else:
                 raw = ""
         else:
-            raw = True  # type: ignore[assignment]
+            raw = option.const  # type: ignore[assignment]
         values[option.dest] = _convert(spelling, option, raw) if isinstance(raw, str) else raw
     return values, line[pos:]
 

@@ -26,7 +26,8 @@ def connect_endpoint(endpoint: Endpoint) -> Any:
 
     connection = connect(host=endpoint.host, port=endpoint.port, username=endpoint.username or "e6magic",
                          password=endpoint.token, catalog=endpoint.catalog, database=endpoint.database,
-                         cluster_name=endpoint.cluster, secure=endpoint.secure)
+                         cluster_name=endpoint.cluster, secure=endpoint.secure,
+                         backslash_escapes=endpoint.backslash_escapes)
     try:
         connection.session_id  # the client authenticates lazily: a wrong token should fail here, not later
     except BaseException:
@@ -106,6 +107,10 @@ class Session:
         command = parse(line, cell)
         return await runner.drive_async(self.plan(command, line, cell))
 
+    def connection(self) -> Any:
+        """The connection a query would use now (opening it, or the embedded engine, if needed)."""
+        return runner.drive(self._connection(Command()))
+
     def shutdown(self) -> None:
         runner.cancel_all()
         self.connections.close()
@@ -120,6 +125,14 @@ class Session:
         if cmd.refresh and getattr(self, "schema", None) is not None:
             self.schema.refresh()
             self.display.note("e6sql: schema names will be read again for completion.")
+        if cmd.schema:
+            if cmd.sql.strip():
+                raise UsageError("--schema browses the connection; run the SQL in its own cell.")
+            connection = yield from self._connection(cmd)
+            tree = self.display.schema(connection)
+            if tree is not None:  # no widgets: list the names on a worker, then print them
+                self.display.text((yield Work(tree)))
+            return None
         if not cmd.sql.strip() and cmd.connect is None and cmd.alias is None:
             return None
         connection = yield from self._connection(cmd)

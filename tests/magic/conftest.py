@@ -37,5 +37,7 @@ def ip(bare_ip, engine, monkeypatch):
     monkeypatch.setenv("E6DATA_PASSWORD", engine.token)
     monkeypatch.setenv("E6DATA_CATALOG", "demo")
     monkeypatch.setenv("E6DATA_DATABASE", "main")
+    # the local engine is DuckDB, which reads standard SQL literals; a cluster endpoint defaults to True
+    monkeypatch.setenv("E6DATA_BACKSLASH_ESCAPES", "false")
     bare_ip.run_cell("%config E6Magic.widgets = False")
     return bare_ip
