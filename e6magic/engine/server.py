@@ -96,7 +96,10 @@ class LocalEngine:
             self._registry.close()
         self._gate.close()
         if self._db is not None:
-            self._db.close()
+            try:
+                self._db.close()
+            except duckdb.Error:
+                pass  # a cursor still winding down (e.g. at interpreter exit): DuckDB frees it with the object
             self._db = None
 
     def wait(self) -> None:
