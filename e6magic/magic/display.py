@@ -77,6 +77,13 @@ class Display:
         status.show()  # remembers its output, so the saved notebook ends with the final state
         return status
 
+    def stream(self) -> StreamedGrid | None:
+        """A grid fed while rows arrive (kernel with widgets only), else None."""
+        widgets = self._use_widgets()
+        if widgets is None:
+            return None
+        return StreamedGrid(widgets.ResultGrid, max(1, self.config.display_limit))
+
     def result(self, table: Any, seconds: float | None, query_id: str | None) -> None:
         widgets = self._use_widgets()
         if widgets is not None:
@@ -118,6 +125,54 @@ class Display:
 
     def value(self, obj: Any) -> None:
         display(obj)
+
+
+class StreamedGrid:
+    """A ResultGrid that grows while a query's batches arrive.
+
+    The worker appends each record batch to ``batches`` (the same list the result is built from, so
+    the grid holds references, not a copy); ``pump`` runs on the main thread, between the waits
+    of the cell, and hands new batches to the widget there (widgets are not touched from workers).
+    """
+
+    def __init__(self, grid_class: Any, page_size: int) -> None:
+        self.batches: list[Any] = []
+        self.grid: Any = None
+        self._grid_class = grid_class
+        self._page_size = page_size
+        self._handed = 0
+        self._handle: Any = None
+
+    def pump(self) -> None:
+        arrived = len(self.batches)  # list.append is atomic: read a length, then only those items
+        if arrived == self._handed:
+            return
+        new, self._handed = self.batches[self._handed:arrived], arrived
+        if self.grid is None:
+            self.grid = self._grid_class(new[0].schema, page_size=self._page_size)
+            self._handle = display(self.grid, display_id=True)
+        for batch in new:
+            self.grid.append(batch)
+
+    def done(self, table: Any) -> Any:
+        """All rows are in: the grid is complete (made from ``table`` if no batch came)."""
+        self.pump()
+        if self.grid is None:
+            self.grid = self._grid_class(table, page_size=self._page_size)
+            display(self.grid)
+            return self.grid
+        self.grid.done()
+        self._handle.update(self.grid)  # the saved notebook's fallback shows every row's count
+        return self.grid
+
+    def abandon(self, reason: str) -> None:
+        """The query failed or was cancelled: the partial grid is replaced by a one-line note."""
+        if self.grid is None:
+            return
+        rows = self.grid.row_count
+        self._handle.update(_Text(f"e6sql: result discarded after {rows:,} row{'' if rows == 1 else 's'}: {reason}"))
+        self.grid.close()
+        self.grid = None
 
 
 class _Text:

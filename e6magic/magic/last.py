@@ -26,6 +26,7 @@ class LastQuery:
         self.value: Any = None  # the output value (pandas by default)
         self.error: BaseException | None = None
         self.status: Any = None  # the QueryStatus widget shown for it, when there is one
+        self.grid: Any = None  # the ResultGrid streamed while it ran, when there is one
         self.done = threading.Event()
         self._plan: Any = None
 

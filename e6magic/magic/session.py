@@ -66,21 +66,30 @@ def to_output(table: Any, output: str) -> Any:
     return to_pandas(table)
 
 
-def collect(cursor: Any, handle: Any, limit: int | None) -> Any:
-    """Read the whole result (or its first ``limit`` rows, then cancel the rest). Blocking."""
+def collect(cursor: Any, handle: Any, limit: int | None, into: list[Any] | None = None) -> Any:
+    """Read the whole result (or its first ``limit`` rows, then cancel the rest). Blocking.
+
+    ``into`` receives each record batch as it arrives (the streaming grid reads it from the main
+    thread); the table returned is built over those same batches, not a copy.
+    """
     import pyarrow as pa
 
-    if limit is None:
+    if limit is None and into is None:
         return cursor.fetch_arrow()
-    batches, rows = [], 0
+    batches = into if into is not None else []
+    rows = 0
     for batch in cursor.fetch_batches():
+        if limit is not None and rows + batch.num_rows > limit:
+            batch = batch.slice(0, limit - rows)  # zero-copy: the grid never shows rows past the limit
         batches.append(batch)
         rows += batch.num_rows
-        if rows >= limit:
+        if limit is not None and rows >= limit:
             handle.cancel()  # the rest is not wanted: free the engine now
             break
     if batches:
-        return pa.Table.from_batches(batches).slice(0, limit)
+        return pa.Table.from_batches(batches)
+    if limit is None:
+        return cursor.fetch_arrow()  # no rows: the result's own (typed) empty table
     names = [d[0] for d in cursor.description or []]
     return pa.table({name: pa.array([], pa.null()) for name in names})
 
@@ -224,22 +233,38 @@ class Session:
             self._background(cmd, last, handle, limit, started, is_last)
             return last
         status = None
+        # the grid streams only where the finished result would be shown: the last statement of a
+        # cell that assigns no variable
+        stream = self.display.stream() if is_last and cell is not None and cmd.target is None else None
+
+        def tick() -> None:
+            if status is not None:
+                status.refresh()
+            if stream is not None:
+                stream.pump()
+
         try:
             status = last.status = self.display.status(handle)
-            last.table = yield Work(lambda: collect(cursor, handle, limit), cancel=handle.cancel,
-                                    tick=status.refresh if status is not None else None)
+            into = stream.batches if stream is not None else None
+            last.table = yield Work(lambda: collect(cursor, handle, limit, into), cancel=handle.cancel, tick=tick)
         except KeyboardInterrupt:
             handle.cancel()
             if status is not None:
                 status.finish("cancelled", "interrupted")
+            if stream is not None:
+                stream.abandon("cancelled (interrupted)")
             raise
         except Exception as exc:
             if status is not None:
                 status.finish(None, errors.message(exc))
+            if stream is not None:
+                stream.abandon(errors.message(exc))
             last.error = self._error(exc)
             raise last.error from None
         finally:
             last.finished()
+        if stream is not None:
+            last.grid = stream.done(last.table)
         if status is not None:
             status.finish("finished")
         last.timings.update(_timings(handle, started))
@@ -267,7 +292,7 @@ class Session:
                 rows = last.row_count or 0
                 shape = f"{rows:,} row{'' if rows == 1 else 's'}"
                 self.display.note(f"e6sql: {cmd.target} = {shape} (query {last.query_id}).")
-        elif not line_mode:
+        elif not line_mode and last.grid is None:
             self.display.result(last.table, last.timings.get("total"), last.query_id)
         if cmd.explain:
             self.display.plan(last.plan())

@@ -1,0 +1,99 @@
+"""The result grid is shown at the first batch and grows while the rest arrives (kernel-side, real engine)."""
+from __future__ import annotations
+
+import duckdb
+import pytest
+from IPython.core.error import UsageError
+
+import e6magic.widgets
+from e6magic.client import QueryCancelled
+
+ROWS = 2_000_000  # about a second over loopback: several 100 ms ticks of the cell
+SQL = f"SELECT range AS i, range % 7 AS k FROM range({ROWS})"
+LONG_RESULT = "SELECT range AS i FROM range(20000000)"  # seconds of streaming: the cancel lands mid-way
+
+
+@pytest.fixture
+def kernel_ip(ip, monkeypatch):
+    """The shell as a kernel with widgets on (comms are inert outside a frontend); grids are recorded."""
+    monkeypatch.setattr(ip, "kernel", object(), raising=False)
+    ip.run_cell("%config E6Magic.widgets = True")
+    grids = []
+
+    class RecordedGrid(e6magic.widgets.ResultGrid):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            self.seen = []  # (row_count, complete, query state) after each append
+            self.on_append = None
+            grids.append(self)
+
+        def append(self, batch):
+            super().append(batch)
+            self.seen.append((self.row_count, self.complete, ip.user_ns["_e6"].state))
+            if self.on_append is not None:
+                self.on_append(self)
+
+    monkeypatch.setattr(e6magic.widgets, "ResultGrid", RecordedGrid)
+    ip.grids = grids
+    return ip
+
+
+def test_grid_grows_while_rows_arrive_and_ends_complete(kernel_ip):
+    kernel_ip.run_cell(f"%%e6sql\n{SQL}")
+    [grid] = kernel_ip.grids
+    counts = [count for count, _, _ in grid.seen]
+    assert len(counts) > 2, "the result came in one piece: nothing was streamed"
+    assert counts == sorted(counts) and counts[-1] == ROWS
+    assert grid.seen[0][1] is False and grid.seen[0][0] < ROWS  # shown before the last rows arrived
+    assert grid.complete and grid.row_count == ROWS
+    last = kernel_ip.user_ns["_e6"]
+    assert last.grid is grid
+    expected = duckdb.sql(SQL).df()
+    assert last.to_pandas().equals(expected)
+    # one copy of the data: the result table and the grid hold the very same record batches
+    assert {id(b) for b in last.table.to_batches()} <= {id(b) for b in grid.table.to_batches()}
+
+
+def test_limit_stops_the_grid_at_the_limit(kernel_ip):
+    kernel_ip.run_cell(f"%%e6sql --limit 5000\n{SQL}")
+    [grid] = kernel_ip.grids
+    assert grid.complete and grid.row_count == 5000
+    assert kernel_ip.user_ns["_e6"].row_count == 5000
+
+
+def test_empty_result_still_shows_a_complete_grid(kernel_ip):
+    kernel_ip.run_cell("%%e6sql\nSELECT range AS i FROM range(10) WHERE range > 100")
+    [grid] = kernel_ip.grids
+    assert grid.complete and grid.row_count == 0
+    assert [c["name"] for c in grid.columns] == ["i"]
+
+
+def test_assigned_result_shows_no_grid(kernel_ip):
+    kernel_ip.run_cell(f"%%e6sql df <<\n{SQL}")
+    assert kernel_ip.grids == []
+    assert len(kernel_ip.user_ns["df"]) == ROWS
+
+
+def test_cancelled_query_discards_the_grid_and_fails_the_cell(kernel_ip, capsys):
+    def cancel_after_first(grid):
+        if len(grid.seen) == 1:
+            kernel_ip.user_ns["_e6"].cancel()
+
+    real_init = e6magic.widgets.ResultGrid.__init__
+
+    def init(self, *args, **kwargs):
+        real_init(self, *args, **kwargs)
+        self.on_append = cancel_after_first
+
+    e6magic.widgets.ResultGrid.__init__ = init
+    try:
+        with pytest.raises((QueryCancelled, UsageError)):
+            kernel_ip.run_cell(f"%%e6sql\n{LONG_RESULT}")
+    finally:
+        e6magic.widgets.ResultGrid.__init__ = real_init
+    [grid] = kernel_ip.grids
+    assert grid.row_count > 0 and not grid.complete
+    assert grid.comm is None  # the widget is closed: no partial result stays on screen
+    last = kernel_ip.user_ns["_e6"]
+    assert last.grid is None and last.table is None
+    assert "result discarded after" in capsys.readouterr().out
