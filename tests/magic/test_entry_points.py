@@ -107,3 +107,22 @@ class TestBackslashEscapes:
     def test_option_needs_connect(self, ip):
         with pytest.raises(UsageError, match="only work with --connect"):
             ip.run_cell("%e6sql --no-backslash-escapes SELECT 1")
+
+
+def test_schema_in_a_kernel_shows_the_browser_widget(ip, monkeypatch):
+    import e6magic.widgets
+
+    shown = []
+
+    class RecordedBrowser(e6magic.widgets.SchemaBrowser):
+        def show(self):
+            shown.append(self)
+            super().show()
+
+    monkeypatch.setattr(ip, "kernel", object(), raising=False)
+    monkeypatch.setattr(e6magic.widgets, "SchemaBrowser", RecordedBrowser)
+    ip.run_cell("%config E6Magic.widgets = True")
+    ip.run_cell("%e6sql --schema")
+    [browser] = shown
+    assert browser._conn is _session(ip).connections.current
+    assert "demo" in [node["name"] for node in browser.nodes[""]]
