@@ -302,6 +302,9 @@ class QueryHandle:
                     self._raise_if_unsuccessful()
                 continue
             if item is _END:
+                if self._cancel.is_set():
+                    # the fetcher stops as soon as cancel is asked; the state turns final a moment later
+                    self._final.wait(10)
                 self._raise_if_unsuccessful()
                 return
             self._handed_out += 1
