@@ -5,6 +5,9 @@ the server (so no token is written into a notebook or a screenshot).
 """
 from __future__ import annotations
 
+import os
+import tempfile
+
 import re
 import time
 from collections.abc import Iterator
@@ -18,7 +21,9 @@ from lab import Lab, running_lab
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-IMG = Path(__file__).resolve().parents[2] / "docs" / "img"
+# Screenshots refresh docs/img only when asked (E6MAGIC_SCREENSHOTS=1), so a test run leaves the tree clean.
+IMG = (Path(__file__).resolve().parents[2] / "docs" / "img" if os.environ.get("E6MAGIC_SCREENSHOTS") == "1"
+       else Path(tempfile.gettempdir()) / "e6magic-screenshots")
 # 52.8 s through the local engine on this machine (measured once); the tests cancel it within seconds
 LONG_SQL = "SELECT count(*) FROM range(10000000000) t(i) WHERE i % 7 = 3"
 GRID_SQL = ("SELECT i AS id, CASE WHEN i % 1000 = 0 THEN NULL ELSE (i * 7919) % 100003 END AS k, "
