@@ -6,9 +6,8 @@ the server (so no token is written into a notebook or a screenshot).
 from __future__ import annotations
 
 import os
-import tempfile
-
 import re
+import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
