@@ -22,24 +22,13 @@ sys.path.insert(0, str(ROOT))
 from e6magic._proto import e6x_engine_pb2 as pb  # noqa: E402
 from e6magic._proto import e6x_engine_pb2_grpc as pb_grpc  # noqa: E402
 from e6magic.engine import LocalEngine  # noqa: E402
+from mixed_data import MIXED_QUERY  # noqa: E402 - bench/ is the script folder
 
 DOCS = ROOT / "docs" / "benchmarks.md"
 SECTION = "## Engine"
 CHUNK_ROWS = 65536
 
-# The same mixed-type data as the wire benchmark: ~10% NULLs per column, made with DuckDB SQL.
-QUERY = """
-SELECT
-  CASE WHEN hash(i, 1) % 10 = 0 THEN NULL ELSE (hash(i) % 1000000000)::BIGINT END AS id,
-  CASE WHEN hash(i, 2) % 10 = 0 THEN NULL ELSE (hash(i, 3) % 100000) / 7.0 END::DOUBLE AS amount,
-  CASE WHEN hash(i, 4) % 10 = 0 THEN NULL
-       ELSE ((hash(i, 5) % 10000000000)::BIGINT / 100.0)::DECIMAL(18,2) END AS price,
-  CASE WHEN hash(i, 6) % 10 = 0 THEN NULL ELSE 'customer_' || (hash(i, 7) % 50000)::VARCHAR END AS name,
-  CASE WHEN hash(i, 8) % 10 = 0 THEN NULL ELSE DATE '1990-01-01' + (hash(i, 9) % 12000)::INTEGER END AS day,
-  CASE WHEN hash(i, 10) % 10 = 0 THEN NULL
-       ELSE TIMESTAMP '2000-01-01' + to_microseconds((hash(i, 11) % 800000000000000)::BIGINT) END AS ts
-FROM range({rows}) t(i)
-"""
+QUERY = MIXED_QUERY  # the same mixed-type data as the wire benchmark
 
 
 def duckdb_export(sql: str) -> tuple[float, int]:

@@ -24,6 +24,7 @@ sys.path.insert(0, str(ROOT))
 from e6magic.wire import decode_chunk, decode_metadata, encode_chunk, encode_metadata, metadata_for  # noqa: E402
 from e6magic.wire.encode import _string_list_body  # noqa: E402
 from e6magic.wire.thrift_binary import walk_string_lengths  # noqa: E402
+from mixed_data import MIXED_QUERY  # noqa: E402 - bench/ is the script folder
 
 PEER = ROOT / "tests" / "wire" / "connector_peer.py"
 DOCS = ROOT / "docs" / "benchmarks.md"
@@ -31,19 +32,7 @@ SECTION = "## Wire codec"
 CHUNK_ROWS = 65536
 REPEATS = 3
 
-# Mixed types with ~10% NULLs per column, made with DuckDB SQL (nothing downloaded).
-QUERY = """
-SELECT
-  CASE WHEN hash(i, 1) % 10 = 0 THEN NULL ELSE (hash(i) % 1000000000)::BIGINT END AS id,
-  CASE WHEN hash(i, 2) % 10 = 0 THEN NULL ELSE (hash(i, 3) % 100000) / 7.0 END::DOUBLE AS amount,
-  CASE WHEN hash(i, 4) % 10 = 0 THEN NULL
-       ELSE ((hash(i, 5) % 10000000000)::BIGINT / 100.0)::DECIMAL(18,2) END AS price,
-  CASE WHEN hash(i, 6) % 10 = 0 THEN NULL ELSE 'customer_' || (hash(i, 7) % 50000)::VARCHAR END AS name,
-  CASE WHEN hash(i, 8) % 10 = 0 THEN NULL ELSE DATE '1990-01-01' + (hash(i, 9) % 12000)::INTEGER END AS day,
-  CASE WHEN hash(i, 10) % 10 = 0 THEN NULL
-       ELSE TIMESTAMP '2000-01-01' + to_microseconds((hash(i, 11) % 800000000000000)::BIGINT) END AS ts
-FROM range({rows}) t(i)
-"""
+QUERY = MIXED_QUERY
 
 
 def best_of(fn, repeats: int = REPEATS) -> tuple[float, object]:
