@@ -196,6 +196,7 @@ def test_cancel_a_running_long_query_from_another_thread(engine, version, tmp_pa
             c.cursor().cancel(qid)
             open({str(marker)!r}, "w").write(qid)
             worker.join(60)
+            cur.close()  # the connector clears the cancelled query (clearOrCancelQuery)
             after = c.cursor(); after.execute("SELECT 42"); answer = after.fetchall(); after.clear(); c.close()
             emit({{"qid": qid, "outcome": box.get("outcome", "still running"), "after": answer}})
         ''', version, timeout=120)
@@ -216,6 +217,7 @@ def test_cancel_a_running_long_query_from_another_thread(engine, version, tmp_pa
     got = result["got"]
     assert got["qid"] == qid and got["outcome"] not in ("rows", "still running")
     assert got["after"] == [[42]]
+    assert qid not in engine.queries()  # closing the cursor cleared it on the engine
 
 
 @pytest.mark.parametrize("version", VERSIONS)
