@@ -30,3 +30,4 @@ def engine_factory() -> Iterator[Callable[..., LocalEngine]]:
     yield start
     for running in started:
         running.stop(grace=0.2)
+

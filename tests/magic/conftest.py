@@ -5,6 +5,7 @@ import pytest
 
 from e6magic.magic.connections import ENV_KEYS
 from magic_shell import TestingShell
+from engine_env import connect_through_env
 
 
 @pytest.fixture
@@ -31,10 +32,7 @@ def bare_ip(clean_env):
 @pytest.fixture
 def ip(bare_ip, engine, monkeypatch):
     """The shell connected to the session's local engine through E6DATA_* variables."""
-    monkeypatch.setenv("E6DATA_HOST", "127.0.0.1")
-    monkeypatch.setenv("E6DATA_PORT", str(engine.port))
-    monkeypatch.setenv("E6DATA_USERNAME", "tester@example.com")
-    monkeypatch.setenv("E6DATA_PASSWORD", engine.token)
+    connect_through_env(monkeypatch, engine, "tester@example.com")
     monkeypatch.setenv("E6DATA_CATALOG", "demo")
     monkeypatch.setenv("E6DATA_DATABASE", "main")
     # the local engine is DuckDB, which reads standard SQL literals; a cluster endpoint defaults to True

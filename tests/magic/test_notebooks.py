@@ -10,6 +10,7 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
+from engine_env import connect_through_env
 
 pytestmark = pytest.mark.slow
 
@@ -21,10 +22,7 @@ LONG_QUERY = "SELECT sum(hash(range)) AS h FROM range(1000000000000)"  # hours o
 @pytest.fixture
 def kernel_env(engine, clean_env, monkeypatch):
     """The kernel inherits these: it connects to the session's engine through E6DATA_* variables."""
-    monkeypatch.setenv("E6DATA_HOST", "127.0.0.1")
-    monkeypatch.setenv("E6DATA_PORT", str(engine.port))
-    monkeypatch.setenv("E6DATA_USERNAME", "nb@example.com")
-    monkeypatch.setenv("E6DATA_PASSWORD", engine.token)
+    connect_through_env(monkeypatch, engine, "nb@example.com")
     return engine
 
 

@@ -7,6 +7,8 @@ import comm
 import pytest
 from comm.base_comm import BaseComm
 
+import e6magic
+
 
 class RecordingComm(BaseComm):
     """A comm whose messages to the frontend are kept for the test to read."""
@@ -47,3 +49,12 @@ def recording_comms(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.fixture
 def frontend() -> Frontend:
     return Frontend()
+
+
+@pytest.fixture
+def conn(engine):
+    """A client connection to the session engine, closed (its queries cleared) after the test."""
+    connection = e6magic.connect(host="127.0.0.1", port=engine.port, username="widgets@example.com",
+                                 password=engine.token)
+    yield connection
+    connection.close()

@@ -10,16 +10,14 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 from nbconvert import MarkdownExporter
+from engine_env import connect_through_env
 
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture
 def kernel_env(engine, monkeypatch, tmp_path):
-    monkeypatch.setenv("E6DATA_HOST", "127.0.0.1")
-    monkeypatch.setenv("E6DATA_PORT", str(engine.port))
-    monkeypatch.setenv("E6DATA_USERNAME", "saved@example.com")
-    monkeypatch.setenv("E6DATA_PASSWORD", engine.token)
+    connect_through_env(monkeypatch, engine, "saved@example.com")
     monkeypatch.setenv("E6MAGIC_PROFILES", str(tmp_path / "none.toml"))
     return engine
 

@@ -8,14 +8,6 @@ from e6magic.widgets import SchemaBrowser
 from e6magic.widgets._schema import SEP
 
 
-@pytest.fixture
-def conn(engine):
-    connection = e6magic.connect(host="127.0.0.1", port=engine.port, username="widgets@example.com",
-                                 password=engine.token)
-    yield connection
-    connection.close()
-
-
 def names(children):
     return [c["name"] for c in children]
 

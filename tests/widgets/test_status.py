@@ -13,14 +13,6 @@ LONG_SQL = "SELECT count(*) FROM range(10000000000) t(i) WHERE i % 7 = 3"
 
 
 @pytest.fixture
-def conn(engine):
-    connection = e6magic.connect(host="127.0.0.1", port=engine.port, username="widgets@example.com",
-                                 password=engine.token)
-    yield connection
-    connection.close()
-
-
-@pytest.fixture
 def long_query(conn):
     handle = conn.cursor().submit(LONG_SQL)
     yield handle
