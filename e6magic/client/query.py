@@ -45,6 +45,7 @@ class QueryHandle:
         self._started = time.monotonic()
         self._ended: float | None = None
         self._cancel = threading.Event()
+        self._stop = threading.Event()  # the reader has all it wants (not a cancel: the query ends finished)
         self._final = threading.Event()
         self._meta_ready = threading.Event()
         self._batches: queue.Queue[Any] = queue.Queue(maxsize=PREFETCH_BATCHES)
@@ -145,6 +146,8 @@ class QueryHandle:
                 self.rows_fetched += batch.num_rows
                 self.batches_fetched += 1
                 if not self._put(batch):
+                    if self._stop.is_set() and not self._cancel.is_set():
+                        self._finish("finished", None)
                     return
                 if self._on_progress is not None:
                     self._on_progress(self)
@@ -182,7 +185,8 @@ class QueryHandle:
                         break
                     conn.result_batch_v2 = True
                     conn.note_announcement(response)
-                    pending = None if response.endOfStream or self._cancel.is_set() else ahead.submit(
+                    stopping = self._cancel.is_set() or self._stop.is_set()
+                    pending = None if response.endOfStream or stopping else ahead.submit(
                         self._call, "getNextResultBatchV2", request)
                     yield from (p for p in response.resultBatches if p)
                 else:
@@ -201,13 +205,13 @@ class QueryHandle:
 
     def _put(self, item: Any) -> bool:
         while True:
-            if self._cancel.is_set() and item is not _END:
+            if (self._cancel.is_set() or self._stop.is_set()) and item is not _END:
                 return False
             try:
                 self._batches.put(item, timeout=0.1)
                 return True
             except queue.Full:
-                if item is _END and self._cancel.is_set():
+                if item is _END and (self._cancel.is_set() or self._stop.is_set()):
                     self._drain()
 
     def _drain(self) -> None:
@@ -247,6 +251,14 @@ class QueryHandle:
                 pass  # the engine may already have ended it; clear() below settles it either way
         self._finish("cancelled", QueryCancelled("query cancelled", query_id=self.query_id))
         self._drain()
+
+    def stop_reading(self) -> None:
+        """The reader has all the rows it wants: the fetcher stops at the next batch and the query ends
+        as finished, kept on the engine (for its plan) until `close()`. Batches not yet read are dropped."""
+        self._stop.set()
+        self._drain()
+        if self._fetcher is not None and self._fetcher is not threading.current_thread():
+            self._fetcher.join(timeout=10)
 
     def _clear(self) -> None:
         with self._lock:

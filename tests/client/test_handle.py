@@ -146,3 +146,19 @@ def test_one_call_at_a_time_per_query(engine_factory, connect_to):
     table = cur.fetch_arrow()
     assert table.num_rows == 300000 and table.column("i").to_pylist()[-1] == 299999
     assert overlap.calls > 2 and overlap.most == 1
+
+
+def test_stop_reading_ends_finished_and_keeps_the_query_until_close(conn, engine):
+    rows = 5_000_000  # ~77 batches: the fetcher must stop long before the end
+    handle = conn.cursor().submit(f"SELECT i FROM range({rows}) t(i)")
+    first = next(handle.batches())
+    handle.stop_reading()
+    assert handle.state == "finished" and handle.error is None
+    assert first.num_rows < rows and handle.rows_fetched < rows // 4  # it stopped, it did not read on
+    fetched = handle.rows_fetched
+    time.sleep(0.3)
+    assert handle.rows_fetched == fetched  # and it stays stopped
+    assert handle.query_id in engine.queries()  # kept on the engine (its plan can still be asked for)
+    assert handle.explain_analyse()
+    handle.close()
+    assert wait_for(lambda: handle.query_id not in engine.queries())
