@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 from e6magic.widgets._grid import ResultGrid
+from e6magic.widgets._pages import EnginePager
 from e6magic.widgets._plan import PlanView
 from e6magic.widgets._schema import SchemaBrowser
 from e6magic.widgets._status import QueryStatus, cancel_support
 
-__all__ = ["PlanView", "QueryStatus", "ResultGrid", "SchemaBrowser", "cancel_support"]
+__all__ = ["EnginePager", "PlanView", "QueryStatus", "ResultGrid", "SchemaBrowser", "cancel_support"]

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import math
 import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
@@ -15,6 +17,9 @@ from e6magic.widgets._cells import is_numeric, table_rows, type_label
 
 MAX_PAGE_SIZE = 1000
 FALLBACK_ROWS = 10
+
+# (start, size, sort column position or None, descending) -> that page's rows
+Pager = Callable[[int, int, "int | None", bool], pa.Table]
 
 
 class ResultGrid(E6Widget):
@@ -29,7 +34,9 @@ class ResultGrid(E6Widget):
         Rows per page, 1-1000.
 
     The grid keeps references to the result's record batches (no copy) and, while sorted,
-    one int64 index per row; the browser only ever holds the current page.
+    one int64 index per row; the browser only ever holds the current page. A grid given a pager
+    (``page_from``) keeps only a window of first rows: other pages and every sort come from the pager,
+    so its memory does not grow with the result.
     """
 
     _esm = STATIC / "grid.js"
@@ -45,6 +52,7 @@ class ResultGrid(E6Widget):
     sorted_rows = t.Int(0).tag(sync=True)   # rows the current sort covers (less while streaming)
     rows = t.List().tag(sync=True)          # the current page, display strings or None
     error = t.Unicode("").tag(sync=True)
+    kept_rows = t.Int(-1).tag(sync=True)    # rows held in the kernel when pages come from a pager; -1: all
 
     def __init__(self, source: Any = None, page_size: int = 50, **kwargs: Any) -> None:
         super().__init__(page_size=_clamp_page_size(page_size), **kwargs)
@@ -54,6 +62,8 @@ class ResultGrid(E6Widget):
         self._table: pa.Table | None = None
         self._order: pa.Array | None = None
         self._offsets: np.ndarray | None = None  # first row of each batch, for the sorted page gather
+        self._pager: Pager | None = None
+        self._pager_worker: ThreadPoolExecutor | None = None
         if source is not None and type(source).__module__.startswith("pandas"):
             source = pa.Table.from_pandas(source, preserve_index=False)
         if isinstance(source, pa.Table):
@@ -99,6 +109,21 @@ class ResultGrid(E6Widget):
             self._render_page()
         self._refresh_fallback()
 
+    def page_from(self, pager: Pager, total_rows: int) -> None:
+        """The rows held are the first of ``total_rows``: other pages and every sort come from ``pager``.
+
+        Requests from the view then run on a worker thread, so the kernel stays free while a page is read.
+        """
+        with self._lock, self.hold_sync():
+            self._pager = pager
+            self._table, self._order = None, None
+            self.kept_rows = sum(b.num_rows for b in self._batches)
+            self.row_count = max(int(total_rows), self.kept_rows)
+            self.complete = True
+            self.sorted_rows = self.row_count if self.sort_column else 0
+            self._render_page()
+        self._refresh_fallback()
+
     @property
     def table(self) -> pa.Table:
         """Every row received so far, in arrival order (zero-copy over the batches)."""
@@ -116,8 +141,10 @@ class ResultGrid(E6Widget):
     def goto(self, page: int) -> None:
         """Show page ``page`` (zero-based, clamped; ``-1`` is the last page)."""
         with self._lock, self.hold_sync():
+            before = self.page
             self.page = self.page_count - 1 if page < 0 else min(max(0, int(page)), self.page_count - 1)
-            self._render_page()
+            if not self._render_page():
+                self.page = before
 
     def sort_by(self, column: str | None, descending: bool = False) -> None:
         """Sort the whole result by one column (nulls last, ties in arrival order); None unsorts."""
@@ -125,12 +152,15 @@ class ResultGrid(E6Widget):
             if column and (self._schema is None or column not in self._schema.names):
                 self.error = f"no column named {column!r}"
                 return
+            before = (self.sort_column, self.sort_descending, self.page)
             self.error = ""
             self.sort_column = column or ""
             self.sort_descending = bool(descending) and bool(column)
             self._sort()
             self.page = 0
-            self._render_page()
+            if not self._render_page():
+                self.sort_column, self.sort_descending, self.page = before
+                self.sorted_rows = self.row_count if self.sort_column else 0
 
     def set_page_size(self, page_size: int) -> None:
         with self._lock, self.hold_sync():
@@ -140,14 +170,33 @@ class ResultGrid(E6Widget):
             self._render_page()
 
     def _msg_page(self, content: dict[str, Any]) -> None:
-        self.goto(_int(content.get("page"), 0))
+        self._from_view(self.goto, _int(content.get("page"), 0))
 
     def _msg_sort(self, content: dict[str, Any]) -> None:
         column = content.get("column")
-        self.sort_by(column if isinstance(column, str) else None, bool(content.get("descending")))
+        self._from_view(self.sort_by, column if isinstance(column, str) else None, bool(content.get("descending")))
 
     def _msg_page_size(self, content: dict[str, Any]) -> None:
-        self.set_page_size(_int(content.get("page_size"), self.page_size))
+        self._from_view(self.set_page_size, _int(content.get("page_size"), self.page_size))
+
+    def _from_view(self, action: Callable[..., None], *args: Any) -> None:
+        """Kept rows answer at once; a pager's query runs on the grid's own worker, in request order."""
+        if self._pager is None:
+            action(*args)
+            return
+        if self._pager_worker is None:
+            self._pager_worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="e6-grid-page")
+        self._pager_worker.submit(action, *args)
+
+    def wait_idle(self, timeout: float | None = None) -> None:
+        """Wait until the pages the view asked for are shown (tests and scripts)."""
+        if self._pager_worker is not None:
+            self._pager_worker.submit(lambda: None).result(timeout)
+
+    def close(self) -> None:
+        if self._pager_worker is not None:
+            self._pager_worker.shutdown(wait=False, cancel_futures=True)
+        super().close()
 
     # -- internals -------------------------------------------------------------------------
     def _set_schema(self, schema: pa.Schema) -> None:
@@ -158,6 +207,9 @@ class ResultGrid(E6Widget):
     def _sort(self) -> None:
         if not self.sort_column:
             self._order, self.sorted_rows = None, 0
+            return
+        if self._pager is not None:
+            self._order, self.sorted_rows = None, self.row_count  # the engine sorts every row
             return
         table = self.table
         order = "descending" if self.sort_descending else "ascending"
@@ -171,10 +223,33 @@ class ResultGrid(E6Widget):
             self._order, self.sort_column, self.sort_descending = None, "", False
         self.sorted_rows = len(self._order) if self._order is not None else 0
 
-    def _render_page(self) -> None:
+    def _render_page(self) -> bool:
+        """Show the current page; False (with ``error`` set, rows kept) when the pager could not read it."""
         self.page = min(self.page, self.page_count - 1)
         start = self.page * self.page_size
-        self.rows = table_rows(self._page_table(start, self.page_size))
+        if self._pager is not None and (self.sort_column or start + self.page_size > self.kept_rows):
+            try:
+                page = self._pager_page(start)
+            except Exception as exc:  # noqa: BLE001 - shown in the grid; the view stays usable
+                self.error = f"could not read rows {start + 1:,}-{start + self.page_size:,}: {_one_line(exc)}"
+                return False
+            self.error = ""
+        else:
+            page = self._page_table(start, self.page_size)
+        self.rows = table_rows(page)
+        return True
+
+    def _pager_page(self, start: int) -> pa.Table:
+        assert self._pager is not None and self._schema is not None
+        position = self._schema.names.index(self.sort_column) if self.sort_column else None
+        size = min(self.page_size, max(0, self.row_count - start))
+        page = self._pager(start, max(1, size), position, self.sort_descending)
+        if page.schema.names == self._schema.names and not page.schema.equals(self._schema):
+            try:
+                page = page.cast(self._schema)  # e.g. a decimal's scale as the first batch had it
+            except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
+                pass  # shown as it came: text cells need no common type
+        return page
 
     def _page_table(self, start: int, size: int) -> pa.Table:
         if self._order is None:
@@ -196,7 +271,8 @@ class ResultGrid(E6Widget):
     # -- fallback --------------------------------------------------------------------------
     def fallback_text(self) -> str:
         more = "" if self.complete else " so far"
-        return f"{self.row_count:,} rows{more} × {len(self.columns)} columns"
+        kept = f" (first {self.kept_rows:,} kept in the kernel)" if 0 <= self.kept_rows < self.row_count else ""
+        return f"{self.row_count:,} rows{more} × {len(self.columns)} columns{kept}"
 
     def fallback_html(self) -> str:
         head = "".join(f"<th>{esc(c['name'])}<br><small>{esc(c['type'])}</small></th>" for c in self.columns)
@@ -210,6 +286,11 @@ class ResultGrid(E6Widget):
 
 def _clamp_page_size(page_size: int) -> int:
     return min(max(1, int(page_size)), MAX_PAGE_SIZE)
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__
 
 
 def _int(value: Any, default: int) -> int:

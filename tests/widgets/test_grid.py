@@ -202,3 +202,84 @@ def test_the_first_batch_corrects_a_schema_guessed_from_metadata():
     grid = ResultGrid(guessed)
     grid.append(pa.record_batch([pa.array([decimal.Decimal("12.34")], pa.decimal128(38, 2))], names=["amount"]))
     assert grid.columns[0]["type"] == "decimal128(38, 2)" and grid.rows == [["12.34"]]
+
+
+# -- a window kept in the kernel, other pages and sorts read from the engine ------------------------------
+WINDOW_SQL = ("SELECT i AS rid, CASE WHEN i % 11 = 0 THEN NULL ELSE (i * 7919) % 1000 END AS x "
+              "FROM range(300000) t(i)")
+
+
+@pytest.fixture
+def windowed(conn):
+    """A grid holding the first batch of a 300,000-row result, paging the rest from the engine."""
+    from e6magic.widgets import EnginePager
+
+    cursor = conn.cursor()
+    handle = cursor.submit(WINDOW_SQL)
+    first = next(handle.batches())
+    handle.stop_reading()
+    grid = ResultGrid(handle, page_size=100)
+    grid.append(first)
+    grid.page_from(EnginePager(conn.cursor, handle.sql), handle.row_count)
+    yield grid
+    grid.close()
+    cursor.close()
+
+
+def test_window_counts_every_row_but_keeps_only_the_first(windowed):
+    assert windowed.row_count == 300_000 and windowed.complete
+    assert 0 < windowed.kept_rows < 300_000 and windowed.table.num_rows == windowed.kept_rows
+    assert "300,000 rows" in windowed.fallback_text() and "kept in the kernel" in windowed.fallback_text()
+
+
+def test_window_last_page_and_pages_past_it_come_from_the_engine(windowed):
+    windowed.goto(-1)
+    assert windowed.page == 2999 and [int(r[0]) for r in windowed.rows] == list(range(299_900, 300_000))
+    windowed.goto(windowed.kept_rows // 100 + 5)
+    start = windowed.page * 100
+    assert [int(r[0]) for r in windowed.rows] == list(range(start, start + 100))
+    windowed.goto(0)  # inside the window again: read from the kept rows
+    assert [int(r[0]) for r in windowed.rows] == list(range(100))
+
+
+@pytest.mark.parametrize("descending", [False, True])
+def test_window_sort_covers_every_row_like_duckdb(windowed, descending):
+    windowed.sort_by("x", descending=descending)
+    assert windowed.sorted_rows == 300_000
+    order = "DESC" if descending else "ASC"
+    expected = duckdb.sql(f"SELECT x FROM ({WINDOW_SQL}) ORDER BY x {order} NULLS LAST").fetchall()
+    xs = [None if r[1] is None else int(r[1]) for r in windowed.rows]
+    assert xs == [v for (v,) in expected[:100]]
+    windowed.goto(-1)
+    xs = [None if r[1] is None else int(r[1]) for r in windowed.rows]
+    assert xs == [v for (v,) in expected[-100:]]  # NULLs last, whatever the direction
+    assert (xs[-1] is None) and (expected[-1][0] is None)
+
+
+def test_window_requests_from_the_view_run_off_the_kernel_thread(windowed, frontend):
+    frontend.clear(windowed)
+    frontend.send(windowed, {"kind": "page", "page": 2000})
+    windowed.wait_idle(30)
+    assert windowed.page == 2000 and int(windowed.rows[0][0]) == 200_000
+    frontend.send(windowed, {"kind": "sort", "column": "rid", "descending": True})
+    windowed.wait_idle(30)
+    assert windowed.sort_column == "rid" and int(windowed.rows[0][0]) == 299_999
+
+
+def test_window_page_that_cannot_be_read_says_why_and_keeps_the_view(windowed):
+    windowed.goto(2000)
+    shown = windowed.rows
+    windowed._pager.sql = "SELECT * FROM no_such_table_anywhere"  # e.g. the table was dropped meanwhile
+    windowed.goto(2500)
+    assert windowed.page == 2000 and windowed.rows == shown
+    assert windowed.error.startswith("could not read rows 250,001-250,100:") and "\n" not in windowed.error
+    windowed.sort_by("x")
+    assert windowed.sort_column == "" and windowed.rows == shown  # the failed sort left the view as it was
+
+
+def test_page_sql_survives_a_trailing_comment_and_sorts_by_position(conn):
+    from e6magic.widgets import EnginePager
+
+    pager = EnginePager(conn.cursor, "SELECT i AS \"weird name\", -i AS y FROM range(10) t(i) -- the last line")
+    assert pager(7, 5, None, False).column(0).to_pylist() == [7, 8, 9]
+    assert pager(0, 3, 1, False).column(1).to_pylist() == [-9, -8, -7]

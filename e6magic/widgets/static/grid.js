@@ -97,8 +97,11 @@ function render({ model, el }) {
     if (sortCol && model.get("sorted_rows") < n) {
       sortNote = ` · sorted over the first ${model.get("sorted_rows").toLocaleString("en-US")} rows; re-sorts when all rows are in`;
     }
+    const kept = model.get("kept_rows");
+    const keptNote = kept >= 0 && kept < n
+      ? ` · first ${kept.toLocaleString("en-US")} rows kept here, other pages and sorts read from the engine` : "";
     info.textContent = (shown ? `rows ${(start + 1).toLocaleString("en-US")}–${(start + shown).toLocaleString("en-US")} of ` : "") +
-      `${n.toLocaleString("en-US")} rows${streaming} · ${model.get("columns").length} columns${sortNote}`;
+      `${n.toLocaleString("en-US")} rows${streaming} · ${model.get("columns").length} columns${sortNote}${keptNote}`;
     const p = model.get("page");
     const count = pageCount();
     pageInput.max = String(count);
@@ -153,7 +156,7 @@ function render({ model, el }) {
   });
 
   const headEvents = ["columns", "sort_column", "sort_descending"];
-  const barEvents = ["row_count", "complete", "page", "page_size", "sorted_rows", "error"];
+  const barEvents = ["row_count", "complete", "page", "page_size", "sorted_rows", "error", "kept_rows"];
   headEvents.forEach((n) => model.on(`change:${n}`, drawAll));
   barEvents.forEach((n) => model.on(`change:${n}`, drawBar));
   model.on("change:rows", onRows);

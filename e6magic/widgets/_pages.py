@@ -1,0 +1,42 @@
+"""Pages of a query's result read from the engine (ORDER BY / LIMIT / OFFSET): the grid's source past its window."""
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pyarrow as pa
+
+
+def page_sql(sql: str, start: int, size: int, sort_position: int | None = None, descending: bool = False) -> str:
+    """`sql` wrapped to return rows ``start .. start + size`` of its result, sorted by one column if asked.
+
+    The column is named by position (1-based), so any result column can be sorted, whatever its name;
+    the newline before the closing parenthesis keeps a trailing ``-- comment`` from eating it.
+    """
+    if start < 0 or size < 1:
+        raise ValueError(f"no page starts at row {start} with {size} rows")
+    order = ""
+    if sort_position is not None:
+        order = f" ORDER BY {int(sort_position) + 1} {'DESC' if descending else 'ASC'} NULLS LAST"
+    return f"SELECT * FROM (\n{sql}\n) AS e6_page{order} LIMIT {int(size)} OFFSET {int(start)}"
+
+
+class EnginePager:
+    """Reads one page of a query's result from the engine, on a cursor of its own each time.
+
+    ``cursor`` makes a client cursor in the query's catalog and database. Each page is a new query on
+    the engine, so the result is read again where it lives instead of being kept in the kernel; rows past
+    the window come back in the engine's order, which an ORDER BY in the query makes stable.
+    """
+
+    def __init__(self, cursor: Callable[[], Any], sql: str) -> None:
+        self._cursor = cursor
+        self.sql = sql
+
+    def __call__(self, start: int, size: int, sort_position: int | None, descending: bool) -> pa.Table:
+        cursor = self._cursor()
+        try:
+            cursor.execute(page_sql(self.sql, start, size, sort_position, descending))
+            return cursor.fetch_arrow()
+        finally:
+            cursor.close()  # clears the page query on the engine
