@@ -154,14 +154,24 @@ class StreamedGrid:
         for batch in new:
             self.grid.append(batch)
 
-    def done(self, table: Any) -> Any:
-        """All rows are in: the grid is complete (made from ``table`` if no batch came)."""
+    def done(self, table: Any, window: tuple[Callable[[], Any], str, int] | None = None) -> Any:
+        """All rows are in: the grid is complete (made from ``table`` if no batch came).
+
+        ``window`` = (cursor factory, SQL, total rows) when ``table`` holds only the first rows of the
+        result: the grid then reads other pages and sorts from the engine.
+        """
         self.pump()
         if self.grid is None:
             self.grid = self._grid_class(table, page_size=self._page_size)
             display(self.grid)
             return self.grid
-        self.grid.done()
+        if window is not None:
+            from e6magic.widgets import EnginePager
+
+            cursor, sql, total = window
+            self.grid.page_from(EnginePager(cursor, sql), total)
+        else:
+            self.grid.done()
         self._handle.update(self.grid)  # the saved notebook's fallback shows every row's count
         return self.grid
 

@@ -23,6 +23,7 @@ class LastQuery:
         self._output = output
         self.timings: dict[str, float] = {}
         self.table: Any = None  # the pyarrow Table once it is complete
+        self.total_rows: int | None = None  # set when ``table`` holds only the first rows (a shown-only big result)
         self.value: Any = None  # the output value (pandas by default)
         self.error: BaseException | None = None
         self.status: Any = None  # the QueryStatus widget shown for it, when there is one
@@ -42,7 +43,14 @@ class LastQuery:
 
     @property
     def row_count(self) -> int | None:
+        if self.total_rows is not None:
+            return self.total_rows
         return None if self.table is None else int(self.table.num_rows)
+
+    @property
+    def complete(self) -> bool:
+        """True when the kernel holds every row of the result (``to_pandas`` and friends work)."""
+        return self.table is not None and self.total_rows is None
 
     def release(self) -> None:
         """Clear this query on the engine once it is done (a running background query keeps going)."""
@@ -114,6 +122,11 @@ class LastQuery:
             raise self.error
         if self.table is None:
             raise RuntimeError(f"query {self.query_id} has no result yet (state: {self.state})")
+        if self.total_rows is not None:
+            raise RuntimeError(
+                f"query {self.query_id} returned {self.total_rows:,} rows, more than E6Magic.grid_keep_mb keeps for "
+                f"a result that is only shown: the kernel holds its first {self.table.num_rows:,}. "
+                "Assign it to keep every row (df << SELECT ...), or raise E6Magic.grid_keep_mb.")
 
     def __repr__(self) -> str:
         rows = "" if self.row_count is None else f", rows={self.row_count}"

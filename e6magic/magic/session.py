@@ -18,6 +18,8 @@ from e6magic.magic.runner import Plan, Work
 from e6magic.magic.sqltext import split_statements
 
 FINAL = ("finished", "cancelled", "failed")
+WINDOW_ROWS = 10_000  # a result too big to keep shows at least this many rows without asking the engine again
+WINDOW_PAGES = 20
 
 
 def connect_endpoint(endpoint: Endpoint) -> Any:
@@ -66,32 +68,46 @@ def to_output(table: Any, output: str) -> Any:
     return to_pandas(table)
 
 
-def collect(cursor: Any, handle: Any, limit: int | None, into: list[Any] | None = None) -> Any:
+def collect(cursor: Any, handle: Any, limit: int | None, into: list[Any] | None = None,
+            keep_bytes: int | None = None, window_rows: int = 0) -> tuple[Any, int | None]:
     """Read the whole result (or its first ``limit`` rows, then cancel the rest). Blocking.
 
     ``into`` receives each record batch as it arrives (the streaming grid reads it from the main
-    thread); the table returned is built over those same batches, not a copy.
+    thread); the table returned is built over those same batches, not a copy. With ``keep_bytes``,
+    a result whose first batch says the whole would be bigger keeps only its first ``window_rows``
+    rows: reading stops there (the query ends finished, kept on the engine) and the second value is
+    the result's full row count; it is None when the table holds the whole result.
     """
     import pyarrow as pa
 
-    if limit is None and into is None:
-        return cursor.fetch_arrow()
+    if limit is None and into is None and keep_bytes is None:
+        return cursor.fetch_arrow(), None
     batches = into if into is not None else []
     rows = 0
+    total: int | None = None
     for batch in cursor.fetch_batches():
+        if keep_bytes is not None and not batches and batch.num_rows:
+            expected = handle.row_count or 0
+            if batch.nbytes / batch.num_rows * expected > keep_bytes and (limit is None or limit > window_rows):
+                total, limit = expected, max(1, window_rows)
         if limit is not None and rows + batch.num_rows > limit:
             batch = batch.slice(0, limit - rows)  # zero-copy: the grid never shows rows past the limit
         batches.append(batch)
         rows += batch.num_rows
         if limit is not None and rows >= limit:
-            handle.cancel()  # the rest is not wanted: free the engine now
+            if total is not None:
+                handle.stop_reading()  # the engine keeps the result; pages past the window are read there
+            else:
+                handle.cancel()  # the rest is not wanted: free the engine now
             break
+    if total is not None and total <= rows:
+        total = None  # it all fit after all
     if batches:
-        return pa.Table.from_batches(batches)
+        return pa.Table.from_batches(batches), total
     if limit is None:
-        return cursor.fetch_arrow()  # no rows: the result's own (typed) empty table
+        return cursor.fetch_arrow(), None  # no rows: the result's own (typed) empty table
     names = [d[0] for d in cursor.description or []]
-    return pa.table({name: pa.array([], pa.null()) for name in names})
+    return pa.table({name: pa.array([], pa.null()) for name in names}), None
 
 
 class Session:
@@ -246,7 +262,10 @@ class Session:
         try:
             status = last.status = self.display.status(handle)
             into = stream.batches if stream is not None else None
-            last.table = yield Work(lambda: collect(cursor, handle, limit, into), cancel=handle.cancel, tick=tick)
+            keep = int(self.config.grid_keep_mb * 2**20) if stream is not None and self.config.grid_keep_mb > 0 else None
+            window = max(WINDOW_ROWS, WINDOW_PAGES * max(1, self.config.display_limit))
+            last.table, last.total_rows = yield Work(lambda: collect(cursor, handle, limit, into, keep, window),
+                                                     cancel=handle.cancel, tick=tick)
         except KeyboardInterrupt:
             handle.cancel()
             if status is not None:
@@ -264,9 +283,14 @@ class Session:
         finally:
             last.finished()
         if stream is not None:
-            last.grid = stream.done(last.table)
+            window = None
+            if last.total_rows is not None:  # only a window was kept: other pages are read from the engine
+                window = (lambda: self._cursor(connection, cmd), handle.sql, last.total_rows)
+            last.grid = stream.done(last.table, window)
         if status is not None:
-            status.finish("finished")
+            kept = "" if last.total_rows is None else (
+                f"{last.total_rows:,} rows: the first {last.table.num_rows:,} kept, other pages read from the engine")
+            status.finish("finished", kept)
         last.timings.update(_timings(handle, started))
         if cmd.explain and is_last:
             last._plan = yield Work(cursor.explain_analyse)
@@ -284,7 +308,7 @@ class Session:
         if last is None or cmd.background:
             return last if cmd.background and cmd.target is None else None
         started = time.perf_counter()
-        value = last.result()
+        value = last.result() if last.complete else None  # a shown-only window is never converted
         last.timings["convert"] = time.perf_counter() - started
         if cmd.target is not None:
             ns[cmd.target] = value
@@ -308,7 +332,7 @@ class Session:
         cursor = last._cursor
 
         def work() -> Any:
-            return collect(cursor, handle, limit)
+            return collect(cursor, handle, limit)[0]
 
         def done(future: Any) -> None:
             try:

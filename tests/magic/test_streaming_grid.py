@@ -1,6 +1,8 @@
 """The result grid is shown at the first batch and grows while the rest arrives (kernel-side, real engine)."""
 from __future__ import annotations
 
+import time
+
 import duckdb
 import pytest
 from IPython.core.error import UsageError
@@ -97,3 +99,35 @@ def test_cancelled_query_discards_the_grid_and_fails_the_cell(kernel_ip, capsys)
     last = kernel_ip.user_ns["_e6"]
     assert last.grid is None and last.table is None
     assert "result discarded after" in capsys.readouterr().out
+
+
+def test_result_too_big_to_keep_shows_a_window_and_reads_other_pages_from_the_engine(kernel_ip, engine):
+    kernel_ip.run_cell("%config E6Magic.grid_keep_mb = 1")  # 2M rows x 2 int64 = 32 MB: far over
+    kernel_ip.run_cell(f"%%e6sql\n{SQL}").raise_error()
+    [grid] = kernel_ip.grids
+    last = kernel_ip.user_ns["_e6"]
+    assert last.state == "finished" and last.row_count == ROWS and not last.complete
+    assert grid.row_count == ROWS and grid.complete and 10_000 <= grid.kept_rows < ROWS // 10
+    assert last.table.num_rows == grid.kept_rows
+    assert last.handle.rows_fetched < ROWS // 4  # the rest was never sent over
+    grid.goto(-1)
+    assert [int(r[0]) for r in grid.rows] == list(range(ROWS - 50, ROWS))
+    grid.sort_by("k", descending=True)
+    assert {r[1] for r in grid.rows} == {"6"} and grid.sorted_rows == ROWS
+    with pytest.raises(RuntimeError, match=r"returned 2,000,000 rows.*Assign it"):
+        last.to_pandas()
+    assert last.plan()  # the query is still on the engine until the next one replaces it
+    query_id = last.query_id
+    kernel_ip.run_cell(f"%%e6sql df <<\n{SQL}").raise_error()  # assigned: kept whole, whatever its size
+    assert len(kernel_ip.user_ns["df"]) == ROWS
+    deadline = time.monotonic() + 10
+    while query_id in engine.queries() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert query_id not in engine.queries()  # replaced: cleared on the engine
+
+
+def test_small_results_are_kept_whole_under_the_limit(kernel_ip):
+    kernel_ip.run_cell("%config E6Magic.grid_keep_mb = 64")
+    kernel_ip.run_cell(f"%%e6sql\n{SQL}").raise_error()
+    [grid] = kernel_ip.grids
+    assert grid.kept_rows == -1 and kernel_ip.user_ns["_e6"].complete
