@@ -79,43 +79,88 @@ def run(rows: int, page_size: int, batch_rows: int) -> dict[str, Any]:
     }
 
 
-def run_engine(rows: int, page_size: int) -> dict[str, Any]:
-    """The same result streamed by the local engine through the client: first page after the first batch."""
+def kernel_side(port: int, token: str, rows: int, keep_mb: float, page_size: int) -> dict[str, Any]:
+    """The magic's shown-only path in a fresh process (the kernel): submit, keep what `grid_keep_mb` allows,
+    show the grid, then page to the end and sort. Memory is this process's own, the engine being elsewhere."""
     import e6magic
+    from e6magic.magic.session import WINDOW_ROWS, collect
+    from e6magic.widgets import EnginePager
+
+    conn = e6magic.connect(host="127.0.0.1", port=port, username="bench@example.com", password=token)
+    warm = conn.cursor()
+    warm.execute("SELECT 1")
+    warm.fetch_arrow()
+    warm.close()
+    rss_before = rss_mib()
+    t_submit = time.perf_counter()
+    cursor = conn.cursor()
+    handle = cursor.submit(SQL.format(rows=rows))
+    batches: list[pa.RecordBatch] = []
+    grid = None
+    t_first = first_page_s = None
+    keep = int(keep_mb * 2**20) if keep_mb > 0 else None
+    # what the magic does, minus the main-thread pump: the grid takes batches as collect() keeps them
+    import threading
+
+    done = threading.Event()
+    out: dict[str, Any] = {}
+
+    def work() -> None:
+        out["table"], out["total"] = collect(cursor, handle, None, batches, keep, max(WINDOW_ROWS, 20 * page_size))
+        done.set()
+
+    threading.Thread(target=work, daemon=True).start()
+    handed = 0
+    while not done.is_set() or handed < len(batches):
+        if handed < len(batches):
+            if grid is None:
+                t_first = time.perf_counter()
+                grid = ResultGrid(batches[0].schema, page_size=page_size)
+            grid.append(batches[handed])
+            handed += 1
+            if first_page_s is None:
+                page_message(grid)
+                first_page_s = time.perf_counter() - t_first
+        else:
+            time.sleep(0.001)
+    assert grid is not None
+    if out["total"] is not None:
+        grid.page_from(EnginePager(conn.cursor, handle.sql), out["total"])
+    else:
+        grid.done()
+    shown_s = time.perf_counter() - t_submit
+    rss_shown, held_mib = rss_mib() - rss_before, grid.table.nbytes / 2**20
+    last_s, _ = timed(lambda: grid.goto(-1))
+    sort_s, _ = timed(lambda: grid.sort_by("k", descending=True))
+    sorted_last_s, _ = timed(lambda: grid.goto(-1))
+    rss_after = rss_mib() - rss_before
+    conn.close()
+    return {"rows": grid.row_count, "kept": grid.table.num_rows, "first_batch_s": t_first - t_submit,
+            "first_page_s": first_page_s, "shown_s": shown_s, "rss_shown_mib": rss_shown,
+            "held_mib": held_mib, "last_page_s": last_s, "sort_s": sort_s,
+            "sorted_last_page_s": sorted_last_s, "rss_after_paging_mib": rss_after}
+
+
+def run_engine(rows_list: list[int], keep_mb: float, page_size: int) -> list[dict[str, Any]]:
+    """For each size: the kernel side in its own process against one local engine (in this process)."""
+    import os
+    import subprocess
+    import sys
+
     from e6magic.engine import LocalEngine
 
+    results = []
     with LocalEngine(host="127.0.0.1", port=0) as engine:
-        conn = e6magic.connect(host="127.0.0.1", port=engine.port, username="bench@example.com", password=engine.token)
-        try:
-            t_submit = time.perf_counter()
-            handle = conn.cursor().submit(SQL.format(rows=rows))
-            batches = handle.batches()
-            first = next(batches)
-            t_first = time.perf_counter()
-            grid = ResultGrid(handle, page_size=page_size)
-            grid.append(first)
-            page_message(grid)
-            first_page_s = time.perf_counter() - t_first
-            n = first.num_rows
-            for batch in batches:
-                grid.append(batch)
-                n += batch.num_rows
-            grid.done()
-            total_s = time.perf_counter() - t_submit
-        finally:
-            conn.close()
-    return {"engine_first_batch_s": t_first - t_submit, "engine_first_page_s": first_page_s,
-            "engine_total_s": total_s, "engine_rows": n}
+        for rows in rows_list:
+            for keep in (keep_mb, 0.0):
+                env = dict(os.environ, E6MAGIC_BENCH_TOKEN=engine.token)
+                args = [sys.executable, __file__, "--kernel-side", str(engine.port), str(rows), str(keep), str(page_size)]
+                done = subprocess.run(args, env=env, capture_output=True, text=True, check=True, timeout=900)
+                results.append({"keep_mb": keep, **json.loads(done.stdout.strip().splitlines()[-1])})
+    return results
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--rows", type=int, default=10_000_000)
-    ap.add_argument("--page-size", type=int, default=50)
-    ap.add_argument("--batch-rows", type=int, default=65536)
-    ap.add_argument("--engine", action="store_true", help="also stream the result from the local engine")
-    a = ap.parse_args()
-    r = run(a.rows, a.page_size, a.batch_rows)
+def report_in_process(r: dict[str, Any], a: argparse.Namespace) -> None:
     print(f"rows {r['rows']:,} in {r['batches']} batches of {a.batch_rows:,}; page size {r['page_size']}")
     print(f"first page after the first batch: {1000 * r['first_page_s']:.2f} ms "
           f"({r['first_page_s'] / r['html_baseline_s']:.2f}x pandas to_html of the same rows, "
@@ -127,12 +172,41 @@ def main() -> None:
           f"{r['grid_extra_mib_unsorted']:.2f} MiB unsorted, {r['grid_extra_mib_sorted']:.1f} MiB sorted "
           f"(one index per row); process RSS {r['rss_mib_with_result']:.0f} MiB; a page on the wire "
           f"{r['page_bytes']:,} bytes")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--rows", type=int, default=10_000_000)
+    ap.add_argument("--page-size", type=int, default=50)
+    ap.add_argument("--batch-rows", type=int, default=65536)
+    ap.add_argument("--engine", action="store_true", help="also run the magic's kernel side against the local engine")
+    ap.add_argument("--engine-rows", type=int, nargs="+", default=[1_000_000, 10_000_000])
+    ap.add_argument("--keep-mb", type=float, default=256.0, help="E6Magic.grid_keep_mb for the windowed runs")
+    ap.add_argument("--skip-in-process", action="store_true", help="only the --engine runs")
+    a = ap.parse_args()
+    if a.skip_in_process:
+        a.rows = 0
+    if a.rows:
+        report_in_process(run(a.rows, a.page_size, a.batch_rows), a)
     if a.engine:
-        e = run_engine(a.rows, a.page_size)
-        print(f"local engine + client: first batch after {e['engine_first_batch_s']:.3f} s, first page "
-              f"{1000 * e['engine_first_page_s']:.2f} ms after it; all {e['engine_rows']:,} rows in "
-              f"{e['engine_total_s']:.1f} s")
+        print(f"kernel side of %%e6sql (own process) vs the local engine; E6Magic.grid_keep_mb = {a.keep_mb:g} "
+              "(window) vs 0 (keep whole):")
+        for e in run_engine(a.engine_rows, a.keep_mb, a.page_size):
+            mode = f"keep_mb {e['keep_mb']:g}" if e["keep_mb"] else "keep whole"
+            print(f"  {e['rows']:>10,} rows {mode:>12}: kept {e['kept']:>10,}; first batch {e['first_batch_s']:.3f} s, "
+                  f"first page {1000 * e['first_page_s']:.2f} ms after it; grid shown after {e['shown_s']:.2f} s; "
+                  f"kernel memory while shown: RSS +{e['rss_shown_mib']:.0f} MiB, result rows held {e['held_mib']:.1f} MiB; "
+                  f"last page {e['last_page_s']:.2f} s, sort {e['sort_s']:.2f} s, sorted last page "
+                  f"{e['sorted_last_page_s']:.2f} s; RSS after paging +{e['rss_after_paging_mib']:.0f} MiB")
 
 
 if __name__ == "__main__":
-    main()
+    import sys
+
+    if len(sys.argv) > 1 and sys.argv[1] == "--kernel-side":
+        import os
+
+        port, rows, keep, page = sys.argv[2:6]
+        print(json.dumps(kernel_side(int(port), os.environ["E6MAGIC_BENCH_TOKEN"], int(rows), float(keep), int(page))))
+    else:
+        main()
