@@ -148,6 +148,29 @@ def test_grid_pages_to_the_end_and_sorts_the_whole_result(lab):
     shot(page, "grid.png", grid)
 
 
+def test_grid_too_big_to_keep_pages_and_sorts_through_the_engine(lab):
+    cells = [SETUP + "\n%config E6Magic.display_limit = 20\n%config E6Magic.grid_keep_mb = 1", f"%%e6sql\n{GRID_SQL}"]
+    page = lab.open_notebook("window.ipynb", cells)
+    run_setup(page)
+    Lab.run_cell(page, 1)
+    info = page.locator(".e6-grid-info")
+    expect(info).to_contain_text("of 1,000,000 rows · 3 columns · first 10,000 rows kept here", timeout=120000)
+    expect(page.locator(".e6-status")).to_contain_text("finished")
+    page.locator(".e6-page-last").click()  # past the window: one query on the engine
+    expect(info).to_contain_text("rows 999,981–1,000,000 of")
+    assert grid_row(page, "last-child")[:3] == ["1000000", "999999", str(999999 * 7919 % 100003)]
+
+    [(top,)] = duckdb.sql(f"SELECT max(k) FROM ({GRID_SQL})").fetchall()
+    page.locator(".e6-grid th[data-column='k']").click()
+    page.locator(".e6-grid th.e6-sorted-asc[data-column='k']").wait_for()
+    page.locator(".e6-grid th[data-column='k']").click()
+    page.locator(".e6-grid th.e6-sorted-desc[data-column='k']").wait_for()
+    expect(page.locator(".e6-grid tbody tr:first-child td:nth-child(3)")).to_have_text(str(top))
+    page.locator(".e6-page-last").click()
+    expect(page.locator(".e6-grid tbody tr:last-child td:nth-child(3)")).to_have_text("NULL")  # nulls last
+    assert not page.locator(".e6-error").is_visible()
+
+
 STREAM_CELL = """import threading, time, duckdb
 from e6magic.widgets import ResultGrid
 reader = duckdb.connect().sql("SELECT i AS id, i * 2 AS twice FROM range(10000000) t(i)").to_arrow_reader(65536)
