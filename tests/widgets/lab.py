@@ -1,4 +1,4 @@
-"""A JupyterLab server plus headless Chromium for browser tests: isolated dirs, own process group, killed at the end."""
+"""JupyterLab or Notebook 7 plus headless Chromium for browser tests: isolated dirs, own process group, killed at end."""
 from __future__ import annotations
 
 import json
@@ -38,9 +38,16 @@ def write_notebook(path: Path, cells: Sequence[str]) -> None:
 
 
 class Lab:
-    """One ``jupyter lab`` on 127.0.0.1 with a token, and one Chromium driven by Playwright."""
+    """One ``jupyter lab`` on 127.0.0.1 with a token, and one Chromium driven by Playwright.
 
-    def __init__(self, work: Path, env: dict[str, str] | None = None) -> None:
+    ``app="notebook"`` starts Notebook 7 (``jupyter notebook``) instead; that server also serves
+    JupyterLab under ``/lab``, so ``open_notebook(..., ui="lab")`` reaches both UIs from one server.
+    """
+
+    def __init__(self, work: Path, env: dict[str, str] | None = None, app: str = "lab") -> None:
+        if app not in ("lab", "notebook"):
+            raise ValueError(f"app must be 'lab' or 'notebook', not {app!r}")
+        self.app = app
         self.work = work
         self.extra_env = dict(env or {})  # reaches the kernels: secrets stay out of notebook sources
         self.root = work / "nb"
@@ -51,6 +58,7 @@ class Lab:
         self._playwright: Any = None
         self.browser: Any = None
         self.console: list[str] = []
+        self.requests: list[str] = []  # every URL the pages asked for, websockets included
 
     @property
     def log_tail(self) -> str:
@@ -65,10 +73,12 @@ class Lab:
         nset = self.work / "settings" / "@jupyterlab" / "apputils-extension"
         nset.mkdir(parents=True, exist_ok=True)
         (nset / "notification.jupyterlab-settings").write_text(json.dumps({"fetchNews": "false", "checkForUpdates": False}))
-        cmd = [sys.executable, "-m", "jupyter", "lab", "--no-browser", f"--port={self.port}", "--ip=127.0.0.1",
+        cmd = [sys.executable, "-m", "jupyter", self.app, "--no-browser", f"--port={self.port}", "--ip=127.0.0.1",
                f"--IdentityProvider.token={self.token}", f"--ServerApp.root_dir={self.root}", "--allow-root",
                "--LabApp.expose_app_in_browser=True", "--LabApp.news_url=None",
                "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"]
+        if self.app == "notebook":
+            cmd.append("--JupyterNotebookApp.expose_app_in_browser=True")
         log = open(self.work / "lab.log", "wb")  # noqa: SIM115 - lives as long as the server
         self.proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         log.close()
@@ -83,14 +93,14 @@ class Lab:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc is not None and self.proc.poll() is not None:
-                raise RuntimeError(f"jupyter lab exited with {self.proc.returncode}:\n{self.log_tail}")
+                raise RuntimeError(f"jupyter {self.app} exited with {self.proc.returncode}:\n{self.log_tail}")
             try:
                 with urllib.request.urlopen(url, timeout=2) as reply:
                     if reply.status == 200:
                         return
             except OSError:
                 time.sleep(0.2)
-        raise TimeoutError(f"jupyter lab did not answer on {url.split('?')[0]}")
+        raise TimeoutError(f"jupyter {self.app} did not answer on {url.split('?')[0]}")
 
     def stop(self) -> None:
         try:
@@ -107,13 +117,20 @@ class Lab:
                     os.killpg(self.proc.pid, signal.SIGKILL)
                     self.proc.wait(5)
 
-    def open_notebook(self, name: str, cells: Sequence[str]) -> Any:
-        """Write the notebook, open it in a new page and wait for an idle kernel; returns the page."""
+    def open_notebook(self, name: str, cells: Sequence[str], ui: str | None = None) -> Any:
+        """Write the notebook, open it in a new page and wait for an idle kernel; returns the page.
+
+        ``ui`` is "lab" or "notebook" (Notebook 7's own page); it defaults to the server's app.
+        """
+        ui = ui or self.app
         write_notebook(self.root / name, cells)
         page = self.browser.new_page(viewport=VIEWPORT)
         page.on("console", lambda m: self.console.append(f"{m.type}: {m.text}"))
         page.on("pageerror", lambda e: self.console.append(f"pageerror: {e}"))
-        page.goto(f"http://127.0.0.1:{self.port}/lab/tree/{name}?token={self.token}&reset", wait_until="domcontentloaded")
+        page.on("request", lambda r: self.requests.append(r.url))
+        page.on("websocket", lambda ws: self.requests.append(ws.url))
+        path = f"lab/tree/{name}?token={self.token}&reset" if ui == "lab" else f"notebooks/{name}?token={self.token}"
+        page.goto(f"http://127.0.0.1:{self.port}/{path}", wait_until="domcontentloaded")
         page.wait_for_function("window.jupyterapp && window.jupyterapp.shell.currentWidget"
                                " && window.jupyterapp.shell.currentWidget.sessionContext", timeout=60000)
         page.evaluate("""async () => { const sc = window.jupyterapp.shell.currentWidget.sessionContext;
@@ -121,6 +138,8 @@ class Lab:
             while (!(sc.session && sc.session.kernel && sc.session.kernel.status === 'idle')) {
                 if (Date.now() - t0 > 60000) throw new Error('kernel not idle');
                 await new Promise(r => setTimeout(r, 100)); } }""")
+        if ui != "lab":
+            return page  # Notebook 7 has no file browser beside the notebook
         # the file browser only takes room from the screenshots
         page.evaluate("() => { const app = window.jupyterapp;"
                       " if (!app.shell.leftCollapsed) app.commands.execute('application:toggle-left-area'); }")
@@ -153,9 +172,9 @@ class Lab:
 
 
 @contextmanager
-def running_lab(env: dict[str, str] | None = None) -> Iterator[Lab]:
-    with tempfile.TemporaryDirectory(prefix="e6-lab-") as tmp:
-        lab = Lab(Path(tmp), env)
+def running_lab(env: dict[str, str] | None = None, app: str = "lab") -> Iterator[Lab]:
+    with tempfile.TemporaryDirectory(prefix=f"e6-{app}-") as tmp:
+        lab = Lab(Path(tmp), env, app)
         try:
             yield lab.start()
         finally:
