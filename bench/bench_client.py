@@ -2,19 +2,21 @@
 
 One run, one local engine (in this process), the same mixed-type query (int64, double, decimal(18,2),
 varchar, date, timestamp; 10 % nulls in every column) generated from range(). Each side runs in a
-fresh subprocess, so its peak memory is its own: the RSS high-water mark (ru_maxrss) minus the RSS just
-before the query, next to the final DataFrame's size (memory_usage(deep=True)). Also: what the first
+fresh subprocess, so its peak memory is its own: the kernel's RSS high-water mark (VmHWM), reset just
+before the query, minus the RSS at that moment, next to the final DataFrame's size
+(memory_usage(deep=True)). Not ru_maxrss: a child started by posix_spawn/vfork inherits the parent's
+high-water mark (here the engine's), which hid the client's own peak. Also: what the first
 connection's strategy detection costs, and that a cached strategy adds no RPC (counted with a gRPC
 client interceptor).
 
     .venv/bin/python bench/bench_client.py [--rows 1000000] [--official-rows 200000] [--runs 3]
+                                           [--sides duckdb,e6magic,official]
 """
 from __future__ import annotations
 
 import argparse
 import json
 import os
-import resource
 import statistics
 import subprocess
 import sys
@@ -39,6 +41,21 @@ def rss_now() -> int:
         return int(handle.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
 
 
+def start_peak() -> int:
+    """Reset the RSS high-water mark (Linux >= 4.0) and return the RSS it starts from."""
+    with open("/proc/self/clear_refs", "w") as handle:
+        handle.write("5")
+    return rss_now()
+
+
+def peak_rss() -> int:
+    with open("/proc/self/status") as handle:
+        for line in handle:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) * 1024
+    raise RuntimeError("no VmHWM in /proc/self/status")
+
+
 # --- one side, in a fresh subprocess -----------------------------------------------------------------------
 def side_e6magic(port: int, token: str, sql: str) -> tuple[float, object]:
     from e6magic.client import connect
@@ -48,7 +65,7 @@ def side_e6magic(port: int, token: str, sql: str) -> tuple[float, object]:
     warm.execute("SELECT 1 AS one")
     warm.fetch_df()
     warm.close()
-    base = rss_now()
+    base = start_peak()
     start = time.perf_counter()
     cur = conn.cursor()
     cur.execute(sql)
@@ -69,7 +86,7 @@ def side_official(port: int, token: str, sql: str) -> tuple[float, object]:
     warm.execute("SELECT 1 AS one")
     pd.DataFrame(warm.fetchall())
     warm.clear()
-    base = rss_now()
+    base = start_peak()
     start = time.perf_counter()
     cur = conn.cursor(catalog_name="demo", db_name="main")
     cur.execute(sql)
@@ -86,7 +103,7 @@ def side_duckdb(port: int, token: str, sql: str) -> tuple[float, object]:
 
     db = duckdb.connect(":memory:")
     db.sql("SELECT 1 AS one").df()
-    base = rss_now()
+    base = start_peak()
     start = time.perf_counter()
     df = db.sql(sql).df()
     elapsed = time.perf_counter() - start
@@ -101,7 +118,7 @@ def run_side(name: str) -> None:
     token = os.environ["E6_BENCH_TOKEN"]
     elapsed, df, base = {"e6magic": side_e6magic, "official": side_official, "duckdb": side_duckdb}[name](
         port, token, mixed_query(rows))
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 - base
+    peak = peak_rss() - base
     assert len(df) == rows and df.shape[1] == 6, df.shape
     print(json.dumps({"seconds": elapsed, "rows": rows, "peak_bytes": peak,
                       "df_bytes": int(df.memory_usage(deep=True).sum()),
@@ -185,25 +202,32 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--official-rows", type=int, default=200_000)
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--sides", default="duckdb,e6magic,official", help="comma-separated, in this order")
     args = parser.parse_args()
+    sides = args.sides.split(",")
     from e6magic.engine import LocalEngine
 
     with LocalEngine(host="127.0.0.1", port=0) as engine:
         print(f"engine {engine.address}; {args.runs} runs per side, median; query: 6 mixed columns, 10% nulls")
         results = {}
-        plan = [("duckdb", args.rows), ("e6magic", args.rows), ("official", args.official_rows)]
+        plan = [(name, args.official_rows if name == "official" else args.rows) for name in sides]
         for name, rows in plan:
             runs = [in_subprocess(name, engine.port, rows, engine.token) for _ in range(args.runs)]
             best = sorted(runs, key=lambda r: r["seconds"])[len(runs) // 2]
             best["rows_per_s"] = best["rows"] / best["seconds"]
             results[name] = best
+            worst = max(r["peak_bytes"] / r["df_bytes"] for r in runs)
             print(f"{name:9s} {rows:>9,} rows  {best['seconds']:7.3f} s  {best['rows_per_s'] / 1e6:6.2f} M rows/s  "
                   f"peak +{best['peak_bytes'] / 2**20:7.1f} MiB  DataFrame {best['df_bytes'] / 2**20:6.1f} MiB  "
-                  f"peak/df {best['peak_bytes'] / best['df_bytes']:.2f}")
-        e6, off, duck = results["e6magic"], results["official"], results["duckdb"]
-        print(f"e6magic vs official connector: {e6['rows_per_s'] / off['rows_per_s']:.1f}x faster (rows/s)")
-        print(f"e6magic vs DuckDB in-process: {e6['seconds'] / duck['seconds'] * duck['rows'] / e6['rows']:.2f}x "
-              f"DuckDB's time")
+                  f"peak/df {best['peak_bytes'] / best['df_bytes']:.2f} (worst run {worst:.2f})")
+        e6, off, duck = results.get("e6magic"), results.get("official"), results.get("duckdb")
+        if e6 and off:
+            print(f"e6magic vs official connector: {e6['rows_per_s'] / off['rows_per_s']:.1f}x faster (rows/s)")
+        if e6 and duck:
+            print(f"e6magic vs DuckDB in-process: {e6['seconds'] / duck['seconds'] * duck['rows'] / e6['rows']:.2f}x "
+                  f"DuckDB's time")
+        if len(sides) < 3:
+            return
         costs = strategy_costs(engine)
         print(f"sign-in with a known colour {costs['known_ms']:.2f} ms; first connection detecting blue "
               f"{costs['detect_blue_ms']:.2f} ms, detecting green (blue refused first) {costs['detect_green_ms']:.2f} ms")
