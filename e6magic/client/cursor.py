@@ -8,6 +8,7 @@ import pyarrow as pa
 
 from e6magic._proto import e6x_engine_pb2 as pb
 from e6magic.client.exceptions import InterfaceError
+from e6magic.client.frame import build_frame, to_pandas  # noqa: F401 - to_pandas is part of this module's API
 from e6magic.client.params import bind
 from e6magic.client.query import QueryHandle
 
@@ -152,8 +153,12 @@ class Cursor:
 
     def fetch_df(self, *, exact_decimals: bool = False) -> pd.DataFrame:
         """The rest of the result as pandas; decimals become float64 (as DuckDB's `.df()`) unless
-        `exact_decimals`, which keeps `decimal.Decimal` objects."""
-        return to_pandas(self.fetch_arrow(), exact_decimals=exact_decimals)
+        `exact_decimals`, which keeps `decimal.Decimal` objects. Built batch by batch, so the result is
+        never held as Arrow and pandas at once."""
+        schema = self._schema()
+        fresh = self._batches is None and self._pending is None and self._row_pos >= len(self._rows)
+        rows = self._handle.metadata.row_count if fresh and self._handle and self._handle.metadata else None
+        return build_frame(self.fetch_batches(), schema, rows=rows, exact_decimals=exact_decimals)
 
     def _schema(self) -> pa.Schema:
         from e6magic.wire import arrow_schema
@@ -233,10 +238,3 @@ def _strip(sql: str) -> str:
     sql = sql.strip()
     return sql[:-1].rstrip() if sql.endswith(";") else sql
 
-
-def to_pandas(table: pa.Table, *, exact_decimals: bool = False) -> pd.DataFrame:
-    if not exact_decimals:
-        fields = [pa.field(f.name, pa.float64()) if pa.types.is_decimal(f.type) else f for f in table.schema]
-        if any(pa.types.is_decimal(f.type) for f in table.schema):
-            table = table.cast(pa.schema(fields))
-    return table.to_pandas(date_as_object=False, split_blocks=True, self_destruct=True)

@@ -1,0 +1,201 @@
+"""Builds a pandas DataFrame batch by batch into preallocated columns, so a result is never held twice (as Arrow and as pandas)."""
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pyarrow as pa
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+# The options of the one-shot `Table.to_pandas` this builder must agree with, column for column.
+PANDAS_OPTIONS: dict[str, Any] = {"date_as_object": False, "split_blocks": True, "self_destruct": True}
+
+
+def to_pandas(table: pa.Table, *, exact_decimals: bool = False) -> pd.DataFrame:
+    """A whole Arrow table as pandas; decimals become float64 (as DuckDB's `.df()`) unless `exact_decimals`."""
+    if not exact_decimals and any(pa.types.is_decimal(f.type) for f in table.schema):
+        table = table.cast(pa.schema([_float_field(f) for f in table.schema]))
+    return table.to_pandas(**PANDAS_OPTIONS)
+
+
+def build_frame(batches: Iterable[pa.RecordBatch], schema: pa.Schema, *, rows: int | None = None,
+                exact_decimals: bool = False) -> pd.DataFrame:
+    """The DataFrame `to_pandas(pa.Table.from_batches(batches))` gives, without ever holding the whole table.
+
+    Fixed-width columns are copied into numpy columns as each batch arrives, so the batch can go right
+    away; text and nested columns keep their Arrow chunks, which pandas' `str` dtype then wraps without a
+    copy. `rows` is the expected row count (the result's metadata), used to allocate once; the columns
+    grow or are trimmed if the batches disagree. `schema` is used only when no batch arrives.
+    """
+    builder: _FrameBuilder | None = None
+    for batch in batches:
+        if builder is None:
+            builder = _FrameBuilder(batch.schema, rows, exact_decimals)
+        builder.add(batch)
+        del batch  # the loop variable would keep the batch alive while the next one is awaited
+    return (builder or _FrameBuilder(schema, 0, exact_decimals)).finish()
+
+
+def _float_field(field: pa.Field) -> pa.Field:
+    return pa.field(field.name, pa.float64()) if pa.types.is_decimal(field.type) else field
+
+
+def _pandas_dtype(atype: pa.DataType) -> Any:
+    # Asking pyarrow itself (on an empty array) keeps units and zone objects exactly as its converter has them.
+    return pa.array([], atype).to_pandas(**PANDAS_OPTIONS).dtype
+
+
+def _fills_numpy(atype: pa.DataType) -> bool:
+    t = pa.types
+    return (t.is_integer(atype) or t.is_float32(atype) or t.is_float64(atype) or t.is_boolean(atype)
+            or t.is_date32(atype) or t.is_timestamp(atype) or t.is_duration(atype))
+
+
+class _FrameBuilder:
+    def __init__(self, schema: pa.Schema, rows: int | None, exact_decimals: bool) -> None:
+        self.schema = schema
+        self.rows = 0
+        self.capacity = max(rows or 0, 0)
+        self.columns: list[_Column] = []
+        for field in schema:
+            atype = field.type
+            if pa.types.is_decimal(atype) and not exact_decimals:
+                self.columns.append(_Filled(pa.float64(), cast_to=pa.float64()))
+            elif _fills_numpy(atype):
+                self.columns.append(_Filled(atype))
+            elif pa.types.is_null(atype):
+                self.columns.append(_Nulls())
+            else:
+                self.columns.append(_Kept(atype))
+
+    def add(self, batch: pa.RecordBatch) -> None:
+        if batch.schema != self.schema:
+            # as the fetcher does: a later chunk may widen a decimal or change a zone
+            batch = pa.RecordBatch.from_arrays(
+                [batch.column(i).cast(f.type) for i, f in enumerate(self.schema)], schema=self.schema)
+        count = batch.num_rows
+        if count == 0:
+            return
+        end = self.rows + count
+        if end > self.capacity:
+            # more rows than announced: grow geometrically, so a wrong count costs few reallocations
+            self.capacity = max(end, 2 * self.capacity)
+            for column in self.columns:
+                column.resize(self.capacity, self.rows)
+        for index, column in enumerate(self.columns):
+            column.put(batch.column(index), self.rows, self.capacity)
+        self.rows = end
+
+    def finish(self) -> pd.DataFrame:
+        import pandas as pd
+
+        data = {}
+        for index, column in enumerate(self.columns):
+            data[index] = column.finish(self.rows)
+            self.columns[index] = _Nulls()  # drop the builder's hold on what the frame now owns
+        frame = pd.DataFrame(data, copy=False)
+        frame.columns = pd.Index(self.schema.names)
+        return frame
+
+
+class _Column:
+    def resize(self, capacity: int, filled: int) -> None:
+        pass
+
+    def put(self, array: pa.Array, start: int, capacity: int) -> None:
+        raise NotImplementedError
+
+    def finish(self, rows: int) -> Any:
+        raise NotImplementedError
+
+
+class _Filled(_Column):
+    """A fixed-width column written straight into numpy, in the dtype pyarrow would give the rows seen so far:
+    integers turn float64 and booleans object once a null shows up, as in pyarrow's own conversion."""
+
+    def __init__(self, atype: pa.DataType, cast_to: pa.DataType | None = None) -> None:
+        self.atype = atype
+        self.cast_to = cast_to
+        self.target = _pandas_dtype(atype)
+        # A zoned timestamp is filled as its UTC instants and given its zone at the end.
+        self.zone = getattr(self.target, "tz", None)
+        self.values: np.ndarray | None = None
+
+    def put(self, array: pa.Array, start: int, capacity: int) -> None:
+        if self.cast_to is not None:
+            array = array.cast(self.cast_to)
+        chunk = array.to_numpy(zero_copy_only=False)
+        if self.values is None:
+            self.values = np.empty(capacity, dtype=chunk.dtype if self.zone else self._dtype_for(chunk))
+        elif chunk.dtype != self.values.dtype and self._promotes(chunk):
+            self._promote(chunk.dtype, start)
+        self.values[start:start + len(chunk)] = chunk
+
+    def _dtype_for(self, chunk: np.ndarray) -> np.dtype:
+        # the first chunk's nulls already decide; otherwise pyarrow's dtype for the type
+        return chunk.dtype if chunk.dtype in (np.float64, object) else np.dtype(self.target)
+
+    def _promotes(self, chunk: np.ndarray) -> bool:
+        return chunk.dtype in (np.float64, object) and self.values.dtype not in (np.float64, object)
+
+    def _promote(self, dtype: np.dtype, filled: int) -> None:
+        wider = np.empty(len(self.values), dtype=dtype)
+        wider[:filled] = self.values[:filled]
+        self.values = wider
+
+    def resize(self, capacity: int, filled: int) -> None:
+        if self.values is not None:
+            self.values = _resized(self.values, capacity, filled)
+
+    def finish(self, rows: int) -> Any:
+        if self.values is None:  # no rows at all
+            self.values = np.empty(0, dtype="datetime64[us]" if self.zone else np.dtype(self.target))
+        values = _resized(self.values, rows, rows)
+        self.values = None
+        if self.zone is None:
+            return values
+        import pandas as pd
+
+        return pd.Series(values, copy=False).dt.tz_localize("UTC").dt.tz_convert(self.zone)
+
+
+def _resized(values: np.ndarray, capacity: int, filled: int) -> np.ndarray:
+    if len(values) == capacity:
+        return values
+    if values.dtype != object and values.flags.owndata:
+        # realloc in place: a shrink frees the tail, a growth of a large block remaps instead of copying
+        values.resize(capacity, refcheck=False)
+        return values
+    moved = np.empty(capacity, dtype=values.dtype)
+    moved[:filled] = values[:filled]
+    return moved
+
+
+class _Nulls(_Column):
+    """A column of the null type: nothing to keep per batch, pyarrow gives an object column of None."""
+
+    def put(self, array: pa.Array, start: int, capacity: int) -> None:
+        pass
+
+    def finish(self, rows: int) -> Any:
+        return np.full(rows, None, dtype=object)
+
+
+class _Kept(_Column):
+    """Text, nested and exact-decimal columns: their Arrow chunks are kept and converted once at the end
+    (pandas' Arrow-backed `str` dtype takes the chunks as they are)."""
+
+    def __init__(self, atype: pa.DataType) -> None:
+        self.atype = atype
+        self.chunks: list[pa.Array] = []
+
+    def put(self, array: pa.Array, start: int, capacity: int) -> None:
+        self.chunks.append(array)
+
+    def finish(self, rows: int) -> Any:
+        chunked = pa.chunked_array(self.chunks, type=self.atype)
+        self.chunks = []
+        return chunked.to_pandas(**PANDAS_OPTIONS)

@@ -1,0 +1,183 @@
+"""`fetch_df()` builds its DataFrame batch by batch: the same frame as `to_pandas(fetch_arrow())`, cell for cell."""
+from __future__ import annotations
+
+import threading
+import time
+
+import pandas as pd
+import pyarrow as pa
+import pytest
+
+from e6magic.client import QueryCancelled
+from e6magic.client.frame import build_frame, to_pandas
+from tests.client.conftest import settle
+
+ALL_TYPES = "SELECT * FROM demo.main.all_types ORDER BY id"
+# Six types, ~10 % nulls each, spread so that some 7-row batches of a column have nulls and some have none.
+MIXED = """
+SELECT CASE WHEN i % 11 = 1 THEN NULL ELSE i * 7919 END AS c_bigint,
+       CASE WHEN i % 13 = 2 THEN NULL ELSE i / 7.0 END::DOUBLE AS c_double,
+       CASE WHEN i % 17 = 3 THEN NULL ELSE CAST(i / 100.0 AS DECIMAL(18, 2)) END AS c_decimal,
+       CASE WHEN i % 19 = 4 THEN NULL ELSE 'customer ' || (i % 500) END AS c_varchar,
+       CASE WHEN i % 23 = 5 THEN NULL ELSE DATE '2020-01-01' + CAST(i % 3000 AS INTEGER) END AS c_date,
+       CASE WHEN i % 29 = 6 THEN NULL ELSE TIMESTAMP '2024-01-01' + to_seconds(i) END AS c_timestamp,
+       CASE WHEN i % 31 = 7 THEN NULL ELSE i % 2 = 0 END AS c_boolean,
+       CASE WHEN i % 37 = 8 THEN NULL ELSE CAST(i AS INTEGER) END AS c_integer
+FROM range({rows}) t(i) ORDER BY i"""
+
+
+def assert_same_frame(got: pd.DataFrame, want: pd.DataFrame) -> None:
+    """Same columns (names, duplicates, index dtype), dtypes, index, and every cell, nulls included:
+    `repr` tells None, NaN and NaT apart and prints floats exactly."""
+    assert list(got.columns) == list(want.columns) and got.columns.dtype == want.columns.dtype
+    assert [got.iloc[:, i].dtype for i in range(got.shape[1])] == [want.iloc[:, i].dtype for i in range(want.shape[1])]
+    assert got.index.equals(want.index) and type(got.index) is type(want.index)
+    for i in range(want.shape[1]):
+        assert [repr(v) for v in got.iloc[:, i]] == [repr(v) for v in want.iloc[:, i]], want.columns[i]
+
+
+def both_ways(conn, sql: str, *, exact_decimals: bool = False) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """`fetch_df()` and the one-shot conversion of the same query's whole Arrow table."""
+    cur = conn.cursor()
+    cur.execute(sql)
+    want = to_pandas(cur.fetch_arrow(), exact_decimals=exact_decimals)
+    cur.execute(sql)
+    got = cur.fetch_df(exact_decimals=exact_decimals)
+    cur.close()
+    return got, want
+
+
+@pytest.fixture
+def one_row_chunks(engine_factory, connect_to):
+    engine = engine_factory(chunk_rows=1)
+    return engine, connect_to(engine)
+
+
+@pytest.fixture
+def seven_row_chunks(engine_factory, connect_to):
+    engine = engine_factory(chunk_rows=7)
+    return engine, connect_to(engine)
+
+
+@pytest.mark.parametrize("exact_decimals", [False, True], ids=["float-decimals", "exact-decimals"])
+def test_every_type_in_one_batch(conn, exact_decimals):
+    got, want = both_ways(conn, ALL_TYPES, exact_decimals=exact_decimals)
+    assert_same_frame(got, want)
+    assert len(got) == 3 and got["c_null"].dtype == "float64" and got["c_null"].isna().all()  # INTEGER, all null
+
+
+@pytest.mark.parametrize("order", ["ASC", "DESC"], ids=["nulls-last", "nulls-first"])
+@pytest.mark.parametrize("exact_decimals", [False, True], ids=["float-decimals", "exact-decimals"])
+def test_every_type_a_batch_per_row(one_row_chunks, order, exact_decimals):
+    # the all-null row is its own batch: an int column turns float64 and a bool column object mid-way
+    # (nulls-last) or starts that way and takes values after (nulls-first), as pyarrow does for the whole
+    _, conn = one_row_chunks
+    got, want = both_ways(conn, f"SELECT * FROM demo.main.all_types ORDER BY id {order}",
+                          exact_decimals=exact_decimals)
+    assert_same_frame(got, want)
+    assert got["c_bigint"].dtype == "float64" and got["c_boolean"].dtype == object
+
+
+def test_batches_with_and_without_nulls(seven_row_chunks):
+    _, conn = seven_row_chunks
+    got, want = both_ways(conn, MIXED.format(rows=500))
+    assert_same_frame(got, want)
+    assert got["c_bigint"].isna().sum() == 46 and got["c_integer"].dtype == "float64"
+
+
+def test_columns_without_nulls_keep_their_dtypes(seven_row_chunks):
+    _, conn = seven_row_chunks
+    got, want = both_ways(conn, "SELECT i AS n, CAST(i AS INTEGER) AS m, i % 2 = 0 AS even, CAST(i / 4 AS "
+                                "DECIMAL(18, 2)) AS d FROM range(50) t(i) ORDER BY i")
+    assert_same_frame(got, want)
+    assert [str(t) for t in got.dtypes] == ["int64", "int32", "bool", "float64"]
+
+
+def test_the_benchmark_size_over_default_chunks(conn):
+    got, want = both_ways(conn, MIXED.format(rows=200_000))  # four 65,536-row chunks
+    pd.testing.assert_frame_equal(got, want, check_exact=True)
+    assert got.isna().equals(want.isna())
+
+
+def test_duplicate_names_all_null_and_zoned(seven_row_chunks):
+    _, conn = seven_row_chunks
+    sql = ("SELECT i AS a, i / 2 AS a, NULL AS n, CAST(NULL AS INTEGER) AS typed_null, "
+           "TIMESTAMPTZ '2024-03-10 01:30:00+00' + to_hours(i) AS tz FROM range(20) t(i) ORDER BY i")
+    got, want = both_ways(conn, sql)
+    assert_same_frame(got, want)
+    assert list(got.columns) == ["a", "a", "n", "typed_null", "tz"]
+
+
+def test_a_name_shared_with_a_text_column_keeps_each_dtype(conn):
+    # pyarrow's one-shot conversion gives both columns `str` here (the ints become '0', '1', ...);
+    # column by column, each keeps its own
+    cur = conn.cursor()
+    cur.execute("SELECT i AS a, 'x' || i AS a FROM range(3) t(i) ORDER BY i")
+    got = cur.fetch_df()
+    cur.close()
+    assert [got.iloc[:, i].tolist() for i in range(2)] == [[0, 1, 2], ["x0", "x1", "x2"]]
+    assert got.iloc[:, 0].dtype == "int64" and got.iloc[:, 1].dtype == "str"
+
+
+@pytest.mark.parametrize("sql", [
+    "SELECT * FROM demo.main.all_types WHERE id > 100",
+    "SELECT CAST(1.5 AS DECIMAL(18, 2)) AS d, 'x' AS s FROM range(3) t(i) WHERE i > 5",
+], ids=["all-types", "decimal-and-text"])
+@pytest.mark.parametrize("exact_decimals", [False, True], ids=["float-decimals", "exact-decimals"])
+def test_zero_rows(conn, sql, exact_decimals):
+    got, want = both_ways(conn, sql, exact_decimals=exact_decimals)
+    assert len(got) == 0
+    assert_same_frame(got, want)
+
+
+def test_the_rest_after_rows_were_fetched(seven_row_chunks):
+    _, conn = seven_row_chunks
+    cur = conn.cursor()
+    # No decimal: rows already fetched come back through the metadata's schema, whose decimal has scale 0,
+    # and `fetch_batches()` (so `fetch_arrow()` too) fails to rebuild them ("Rescaling Decimal value").
+    sql = f"SELECT * EXCLUDE (c_decimal) FROM ({MIXED.format(rows=100)})"
+    cur.execute(sql)
+    head = [cur.fetchone() for _ in range(10)]  # past the first 7-row batch
+    rest = cur.fetch_df()
+    cur.execute(sql)
+    whole = cur.fetch_df()
+    cur.close()
+    assert len(head) == 10 and len(rest) == 90
+    assert_same_frame(rest, whole.iloc[10:].reset_index(drop=True))
+
+
+@pytest.mark.parametrize("rows", [None, 0, 1, 99, 101, 10_000], ids=lambda r: f"told-{r}")
+def test_a_wrong_row_count_grows_or_trims(seven_row_chunks, rows):
+    _, conn = seven_row_chunks
+    cur = conn.cursor()
+    cur.execute(MIXED.format(rows=100))
+    batches = list(cur.fetch_batches())
+    schema = cur._schema()
+    cur.close()
+    want = to_pandas(pa.Table.from_batches(batches))
+    got = build_frame(iter(batches), schema, rows=rows)
+    assert_same_frame(got, want)
+    assert all(len(got.iloc[:, i].to_numpy()) == 100 for i in range(got.shape[1]))
+
+
+def test_a_cancel_mid_fetch_raises_and_hands_out_nothing(engine_factory, connect_to):
+    engine = engine_factory(chunk_rows=1000)
+    conn = connect_to(engine)
+    cur = conn.cursor()
+    handle = cur.submit("SELECT * FROM orders")  # a thousand 1,000-row batches
+
+    def cancel_after_a_few() -> None:
+        while handle.batches_fetched < 3 and handle.state not in ("finished", "failed", "cancelled"):
+            time.sleep(0.001)
+        handle.cancel()
+
+    canceller = threading.Thread(target=cancel_after_a_few)
+    canceller.start()
+    got = None
+    with pytest.raises(QueryCancelled):
+        got = cur.fetch_df()
+    canceller.join()
+    assert got is None and handle.state == "cancelled"
+    assert handle.rows_fetched < 1_000_000
+    cur.close()
+    assert settle(engine) == {}
