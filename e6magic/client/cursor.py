@@ -155,9 +155,8 @@ class Cursor:
         """The rest of the result as pandas; decimals become float64 (as DuckDB's `.df()`) unless
         `exact_decimals`, which keeps `decimal.Decimal` objects. Built batch by batch, so the result is
         never held as Arrow and pandas at once."""
-        schema = self._schema()
-        fresh = self._batches is None and self._pending is None and self._row_pos >= len(self._rows)
-        rows = self._handle.metadata.row_count if fresh and self._handle and self._handle.metadata else None
+        schema = self._schema()  # the result's metadata: its row count bounds what is left
+        rows = self._handle.metadata.row_count if self._handle and self._handle.metadata else None
         return build_frame(self.fetch_batches(), schema, rows=rows, exact_decimals=exact_decimals)
 
     def _schema(self) -> pa.Schema:

@@ -23,12 +23,14 @@ def to_pandas(table: pa.Table, *, exact_decimals: bool = False) -> pd.DataFrame:
 
 def build_frame(batches: Iterable[pa.RecordBatch], schema: pa.Schema, *, rows: int | None = None,
                 exact_decimals: bool = False) -> pd.DataFrame:
-    """The DataFrame `to_pandas(pa.Table.from_batches(batches))` gives, without ever holding the whole table.
+    """The DataFrame `to_pandas(pa.Table.from_batches(batches))` gives, without ever holding the whole table
+    (and with each column's own dtype where pyarrow's one-shot conversion gives a text column's dtype to
+    every column of the same name).
 
     Fixed-width columns are copied into numpy columns as each batch arrives, so the batch can go right
     away; text and nested columns keep their Arrow chunks, which pandas' `str` dtype then wraps without a
     copy. `rows` is the expected row count (the result's metadata), used to allocate once; the columns
-    grow or are trimmed if the batches disagree. `schema` is used only when no batch arrives.
+    grow if more rows come and are cut to the rows that came. `schema` is used only when no batch arrives.
     """
     builder: _FrameBuilder | None = None
     for batch in batches:
@@ -166,7 +168,8 @@ def _resized(values: np.ndarray, capacity: int, filled: int) -> np.ndarray:
     if len(values) == capacity:
         return values
     if values.dtype != object and values.flags.owndata:
-        # realloc in place: a shrink frees the tail, a growth of a large block remaps instead of copying
+        # realloc in place: a shrink frees the tail (never written, so never resident anyway), and a large
+        # block grows by remapping rather than copying
         values.resize(capacity, refcheck=False)
         return values
     moved = np.empty(capacity, dtype=values.dtype)
