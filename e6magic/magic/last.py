@@ -22,7 +22,7 @@ class LastQuery:
         self._rerun = rerun
         self._output = output
         self.timings: dict[str, float] = {}
-        self.table: Any = None  # the pyarrow Table once it is complete
+        self.table: Any = None  # the pyarrow Table once it is complete (None when read straight into `value`)
         self.total_rows: int | None = None  # set when ``table`` holds only the first rows (a shown-only big result)
         self.value: Any = None  # the output value (pandas by default)
         self.error: BaseException | None = None
@@ -45,12 +45,14 @@ class LastQuery:
     def row_count(self) -> int | None:
         if self.total_rows is not None:
             return self.total_rows
-        return None if self.table is None else int(self.table.num_rows)
+        if self.table is None:
+            return None if self.value is None else len(self.value)
+        return int(self.table.num_rows)
 
     @property
     def complete(self) -> bool:
         """True when the kernel holds every row of the result (``to_pandas`` and friends work)."""
-        return self.table is not None and self.total_rows is None
+        return (self.table is not None or self.value is not None) and self.total_rows is None
 
     def release(self) -> None:
         """Clear this query on the engine once it is done (a running background query keeps going)."""
@@ -98,11 +100,15 @@ class LastQuery:
 
     def to_arrow(self) -> Any:
         self._raise_if_unfinished()
+        if self.table is None:  # assigned straight to a DataFrame: only that was kept
+            import pyarrow as pa
+
+            return pa.Table.from_pandas(self.value, preserve_index=False)
         return self.table
 
     def to_pandas(self) -> Any:
         self._raise_if_unfinished()
-        return self.table.to_pandas()
+        return self.value if self.table is None else self.table.to_pandas()
 
     def result(self) -> Any:
         """The value in the configured output type (what an output variable gets)."""
@@ -120,7 +126,7 @@ class LastQuery:
     def _raise_if_unfinished(self) -> None:
         if self.error is not None:
             raise self.error
-        if self.table is None:
+        if self.table is None and self.value is None:
             raise RuntimeError(f"query {self.query_id} has no result yet (state: {self.state})")
         if self.total_rows is not None:
             raise RuntimeError(

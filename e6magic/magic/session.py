@@ -264,8 +264,11 @@ class Session:
             into = stream.batches if stream is not None else None
             keep = int(self.config.grid_keep_mb * 2**20) if stream is not None and self.config.grid_keep_mb > 0 else None
             window = max(WINDOW_ROWS, WINDOW_PAGES * max(1, self.config.display_limit))
-            last.table, last.total_rows = yield Work(lambda: collect(cursor, handle, limit, into, keep, window),
-                                                     cancel=handle.cancel, tick=tick)
+            if self._straight_to_pandas(cmd, limit, is_last) and stream is None:
+                last.value = yield Work(cursor.fetch_df, cancel=handle.cancel, tick=tick)
+            else:
+                last.table, last.total_rows = yield Work(lambda: collect(cursor, handle, limit, into, keep, window),
+                                                         cancel=handle.cancel, tick=tick)
         except KeyboardInterrupt:
             handle.cancel()
             if status is not None:
@@ -330,13 +333,17 @@ class Session:
         ns = self.shell.user_ns
 
         cursor = last._cursor
+        straight = self._straight_to_pandas(cmd, limit, is_last)
 
         def work() -> Any:
-            return collect(cursor, handle, limit)[0]
+            return cursor.fetch_df() if straight else collect(cursor, handle, limit)[0]
 
         def done(future: Any) -> None:
             try:
-                last.table = future.result()
+                if straight:
+                    last.value = future.result()
+                else:
+                    last.table = future.result()
                 last.timings.update(_timings(handle, started))
                 if is_last and cmd.target is not None:
                     ns[cmd.target] = last.result()  # filled only with the complete result
@@ -353,6 +360,11 @@ class Session:
         self.display.note(f"e6sql: query {handle.query_id} runs in the background"
                           + (f"; {cmd.target} is set when it finishes" if cmd.target else "")
                           + " (_e6.wait(), _e6.cancel()).")
+
+    def _straight_to_pandas(self, cmd: Command, limit: int | None, is_last: bool) -> bool:
+        """A whole result bound for a pandas variable is built column by column as it arrives (the client's
+        `fetch_df`), so the kernel never holds it as Arrow and pandas at once; `_e6` then keeps the DataFrame."""
+        return is_last and cmd.target is not None and limit is None and self.config.output == "pandas"
 
     def _error(self, exc: BaseException) -> BaseException:
         """The error the cell ends with: one line unless `short_errors` is off."""
