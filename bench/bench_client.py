@@ -152,12 +152,7 @@ def strategy_costs(engine, runs: int = 20) -> dict:
     def counted(counter: Counter):
         conn = connect(host="127.0.0.1", port=engine.port, username="bench", password=engine.token,
                        catalog="demo", database="main")
-        transport = conn.transport
-        transport.channel = grpc.intercept_channel(transport.channel, counter)
-        from e6magic._proto import cluster_pb2_grpc, e6x_engine_pb2_grpc
-
-        transport.engine = e6x_engine_pb2_grpc.QueryEngineServiceStub(transport.channel)
-        transport.cluster = cluster_pb2_grpc.ClusterServiceStub(transport.channel)
+        conn.transport.bind(grpc.intercept_channel(conn.transport.channel, counter))
         return conn
 
     def first_sign_in(serving: str) -> float:

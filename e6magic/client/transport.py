@@ -7,7 +7,9 @@ from typing import Any
 import grpc
 
 from e6magic._proto import cluster_pb2_grpc
+from e6magic._proto import e6x_engine_pb2 as pb
 from e6magic._proto import e6x_engine_pb2_grpc as pb_grpc
+from e6magic.client.batch_response import BatchResponse
 from e6magic.client.exceptions import Error, InterfaceError, OperationalError, from_rpc_error
 
 # Merged under the caller's grpc_options (bare keys, as the official connector takes them).
@@ -74,7 +76,17 @@ class Transport:
             self.channel = grpc.secure_channel(self.endpoint, creds, options=self._options)
         else:
             self.channel = grpc.insecure_channel(self.endpoint, options=self._options)
+        self.bind(self.channel)
+
+    def bind(self, channel: grpc.Channel) -> None:
+        """Make the stubs on `channel` (also used to put an interceptor in front of every call)."""
+        self.channel = channel
         self.engine = pb_grpc.QueryEngineServiceStub(self.channel)
+        # the result chunks come out as views into the received message (see batch_response.py)
+        self.batches_v2 = self.channel.unary_unary(
+            "/QueryEngineService/getNextResultBatchV2",
+            request_serializer=pb.GetNextResultBatchRequest.SerializeToString,
+            response_deserializer=BatchResponse.parse, _registered_method=True)
         self.cluster = cluster_pb2_grpc.ClusterServiceStub(self.channel)
 
     def reopen(self) -> None:
@@ -100,7 +112,10 @@ class Transport:
     def call(self, method: str, request: Any, *, metadata: list[tuple[str, str]], timeout: float | None = None,
              query_id: str | None = None, service: str = "engine", retries: int = 2) -> Any:
         """One RPC, waited on in short slices; transport failures of idempotent calls retry with backoff."""
-        stub = getattr(self.engine if service == "engine" else self.cluster, method)
+        if method == "getNextResultBatchV2":
+            stub = self.batches_v2
+        else:
+            stub = getattr(self.engine if service == "engine" else self.cluster, method)
         attempt = 0
         while True:
             try:

@@ -101,7 +101,8 @@ def decode_chunk(data: bytes, meta: ResultMetadata | None = None) -> pa.RecordBa
     """
     if not data:
         raise ChunkDecodeError("empty payload: that is the end-of-results marker, not a chunk")
-    buf = data if isinstance(data, bytes) else bytes(data)
+    # a memoryview over a received message is read in place: copying it is most of a chunk's memory
+    buf = data if isinstance(data, (bytes, memoryview)) else bytes(data)
     reader = ThriftReader(buf)
     try:
         chunk = _read_struct(reader, _CHUNK_FIELDS)

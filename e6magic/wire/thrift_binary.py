@@ -115,7 +115,7 @@ class ThriftReader:
         if length < 0 or end > len(self.buf):
             raise ChunkDecodeError(f"string of {length} bytes at byte {self.pos} does not fit the chunk")
         self.pos = end
-        return self.buf[start:end]
+        return bytes(self.buf[start:end])  # a copy, even when reading a memoryview: it may outlive the buffer
 
     def list_header(self) -> tuple[int, int]:
         etype, count = _LIST_HEADER.unpack_from(self.buf, self.pos)

@@ -116,8 +116,6 @@ def test_one_call_at_a_time_per_query(engine_factory, connect_to):
     """The fetcher runs the next call ahead of the decoder, but never two calls at once for one query."""
     import grpc
 
-    from e6magic._proto import e6x_engine_pb2_grpc
-
     class Overlap(grpc.UnaryUnaryClientInterceptor):
         def __init__(self) -> None:
             self.in_flight, self.most, self.calls = 0, 0, 0
@@ -139,8 +137,7 @@ def test_one_call_at_a_time_per_query(engine_factory, connect_to):
     engine = engine_factory(chunk_rows=2000)
     conn = connect_to(engine)
     overlap = Overlap()
-    conn.transport.channel = grpc.intercept_channel(conn.transport.channel, overlap)
-    conn.transport.engine = e6x_engine_pb2_grpc.QueryEngineServiceStub(conn.transport.channel)
+    conn.transport.bind(grpc.intercept_channel(conn.transport.channel, overlap))
     cur = conn.cursor()
     cur.execute("SELECT i, 'x' || i AS s FROM range(300000) t(i)")
     table = cur.fetch_arrow()
