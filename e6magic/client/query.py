@@ -139,6 +139,7 @@ class QueryHandle:
             payloads = self._payloads()
             for payload in payloads:
                 batch = decode_chunk(payload, self.metadata)
+                payload = None  # a view into the whole response: drop it before waiting for the next
                 if schema is None:
                     schema = batch.schema
                 elif batch.schema != schema:
@@ -151,6 +152,7 @@ class QueryHandle:
                     return
                 if self._on_progress is not None:
                     self._on_progress(self)
+                batch = None  # the consumer has it now; holding it here would keep one more batch alive
             self.timings["fetch"] = time.monotonic() - fetch_started
             self._finish("finished", None)
         except Error as exc:
@@ -189,6 +191,7 @@ class QueryHandle:
                     pending = None if response.endOfStream or stopping else ahead.submit(
                         self._call, "getNextResultBatchV2", request)
                     yield from (p for p in response.resultBatches if p)
+                    response = None  # freed while the next response arrives, not after
                 else:
                     if self._cancel.is_set():
                         raise QueryCancelled("query cancelled", query_id=self.query_id)
@@ -321,6 +324,7 @@ class QueryHandle:
                 return
             self._handed_out += 1
             yield item
+            item = None  # not kept while the next batch is awaited
 
     def result(self) -> pa.Table:
         """The whole result as one Arrow table, or the error; never a partial table."""
