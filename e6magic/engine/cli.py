@@ -7,6 +7,7 @@ import signal
 import sys
 import time
 
+from e6magic.engine.queries import DEFAULT_CHUNK_ROWS
 from e6magic.engine.server import LocalEngine
 
 
@@ -22,7 +23,7 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--no-demo", action="store_true", help="do not generate the demo catalog")
     serve.add_argument("--bluegreen-interval", type=float, default=None, metavar="S",
                        help="flip the serving colour (blue/green) every S seconds")
-    serve.add_argument("--chunk-rows", type=int, default=65536, help="rows per result chunk")
+    serve.add_argument("--chunk-rows", type=int, default=DEFAULT_CHUNK_ROWS, help="rows per result chunk")
     return parser
 
 

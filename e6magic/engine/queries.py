@@ -39,6 +39,11 @@ _REWRITES: dict[str, tuple[str, VectorType | None]] = {
     "ubigint": ("CAST({c} AS DECIMAL(20, 0))", None),
 }
 
+# Rows per chunk. A client holds about three V2 responses' worth of chunks while it decodes (the one it
+# reads, the one arriving, protobuf's or gRPC's copy), so smaller responses bound its peak memory; 16,384
+# rows with 2 MiB responses measured as fast as 65,536 rows with 8 MiB (docs/benchmarks.md, Client).
+DEFAULT_CHUNK_ROWS = 16384
+
 
 @dataclass
 class Query:
@@ -74,7 +79,7 @@ class Query:
 class QueryRegistry:
     """All queries not yet cleared, the states of recently cleared ones, and the workers that run them."""
 
-    def __init__(self, db: duckdb.DuckDBPyConnection, chunk_rows: int = 65536, workers: int = 8,
+    def __init__(self, db: duckdb.DuckDBPyConnection, chunk_rows: int = DEFAULT_CHUNK_ROWS, workers: int = 8,
                  default_catalog: str = DEMO_CATALOG) -> None:
         self._db = db
         self.default_catalog = default_catalog  # for requests that name none (prepareStatement V1, SELECT 1)

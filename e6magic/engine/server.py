@@ -11,7 +11,7 @@ import grpc
 from e6magic._proto import cluster_pb2_grpc, e6x_engine_pb2_grpc
 from e6magic.engine import catalog
 from e6magic.engine.cluster import ClusterService
-from e6magic.engine.queries import MAX_SQL_BYTES, QueryRegistry
+from e6magic.engine.queries import DEFAULT_CHUNK_ROWS, MAX_SQL_BYTES, QueryRegistry
 from e6magic.engine.service import QueryEngineService
 from e6magic.engine.sessions import Gatekeeper
 
@@ -28,7 +28,7 @@ class LocalEngine:
     """A local e6data engine on `host:port` (loopback by default) that requires a token."""
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0, token: str | None = None,
-                 data_dir: str | pathlib.Path | None = None, demo: bool = True, chunk_rows: int = 65536,
+                 data_dir: str | pathlib.Path | None = None, demo: bool = True, chunk_rows: int = DEFAULT_CHUNK_ROWS,
                  bluegreen_interval: float | None = None, workers: int = 8) -> None:
         self.host = host
         self._requested_port = port
