@@ -14,11 +14,43 @@ if TYPE_CHECKING:
 PANDAS_OPTIONS: dict[str, Any] = {"date_as_object": False, "split_blocks": True, "self_destruct": True}
 
 
-def to_pandas(table: pa.Table, *, exact_decimals: bool = False) -> pd.DataFrame:
-    """A whole Arrow table as pandas; decimals become float64 (as DuckDB's `.df()`) unless `exact_decimals`."""
+def to_pandas(table: pa.Table, *, exact_decimals: bool = False, keep_table: bool = False) -> pd.DataFrame:
+    """A whole Arrow table as pandas; decimals become float64 (as DuckDB's `.df()`) unless `exact_decimals`.
+
+    The table is consumed column by column while converting unless `keep_table`."""
     if not exact_decimals and any(pa.types.is_decimal(f.type) for f in table.schema):
-        table = table.cast(pa.schema([_float_field(f) for f in table.schema]))
-    return table.to_pandas(**PANDAS_OPTIONS)
+        columns = [pa.chunked_array([decimal_to_float64(c) for c in col.chunks], pa.float64())
+                   if pa.types.is_decimal(col.type) else col for col in table.columns]
+        table = pa.Table.from_arrays(columns, schema=pa.schema([_float_field(f) for f in table.schema]))
+    return table.to_pandas(**{**PANDAS_OPTIONS, "self_destruct": not keep_table})
+
+
+def decimal_to_float64(array: pa.Array) -> pa.Array:
+    """Each decimal as the float64 nearest to it (what DuckDB's `.df()` gives).
+
+    pyarrow's own cast scales in floating point and can land one unit in the last place off
+    (2999.99 became 2999.9900000000002): here an unscaled value below 2**53 and a power of ten up to
+    10**22 are both exact doubles, so one IEEE division rounds correctly; anything wider goes through
+    its exact text.
+    """
+    atype = array.type
+    scale = atype.scale
+    if not pa.types.is_decimal128(atype) or atype.precision > 18 or not -22 <= scale <= 22:
+        return _decimal_via_text(array)
+    # the low 64-bit word of each 128-bit little-endian value is the whole value when it has <= 18 digits
+    words = np.frombuffer(array.buffers()[1], dtype="<i8", count=2 * (array.offset + len(array)))
+    unscaled = words[2 * array.offset::2]
+    values = unscaled.astype(np.float64)
+    values = values / 10.0**scale if scale >= 0 else values * 10.0**-scale
+    wide = np.abs(unscaled) >= 2**53
+    if wide.any():
+        values[wide] = _decimal_via_text(array.filter(pa.array(wide))).to_numpy(zero_copy_only=False)
+    mask = array.is_null().to_numpy(zero_copy_only=False) if array.null_count else None
+    return pa.array(values, pa.float64(), mask=mask)
+
+
+def _decimal_via_text(array: pa.Array) -> pa.Array:
+    return array.cast(pa.string()).cast(pa.float64())  # decimal -> text is exact, text -> double rounds once
 
 
 def build_frame(batches: Iterable[pa.RecordBatch], schema: pa.Schema, *, rows: int | None = None,
@@ -128,7 +160,7 @@ class _Filled(_Column):
 
     def put(self, array: pa.Array, start: int, capacity: int) -> None:
         if self.cast_to is not None:
-            array = array.cast(self.cast_to)
+            array = decimal_to_float64(array)
         chunk = array.to_numpy(zero_copy_only=False)
         if self.values is None:
             self.values = np.empty(capacity, dtype=chunk.dtype if self.zone else self._dtype_for(chunk))

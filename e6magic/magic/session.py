@@ -47,12 +47,9 @@ def start_local_engine() -> Any:
 
 def to_pandas(table: Any) -> Any:
     """A DataFrame with the client's dtypes (decimals as float64, dates as datetime64); the table survives."""
-    import pyarrow as pa
+    from e6magic.client.frame import to_pandas as client_to_pandas
 
-    if any(pa.types.is_decimal(f.type) for f in table.schema):
-        table = table.cast(pa.schema([pa.field(f.name, pa.float64()) if pa.types.is_decimal(f.type) else f
-                                      for f in table.schema]))
-    return table.to_pandas(date_as_object=False, split_blocks=True)
+    return client_to_pandas(table, keep_table=True)
 
 
 def to_output(table: Any, output: str) -> Any:

@@ -181,3 +181,29 @@ def test_a_cancel_mid_fetch_raises_and_hands_out_nothing(engine_factory, connect
     assert handle.rows_fetched < 1_000_000
     cur.close()
     assert settle(engine) == {}
+
+
+@pytest.mark.parametrize("decimal_type", ["DECIMAL(18, 2)", "DECIMAL(9, 4)", "DECIMAL(38, 10)"])
+def test_decimals_become_the_nearest_float_like_duckdb(conn, decimal_type):
+    """pyarrow's decimal cast can be a unit in the last place off (2999.99 -> 2999.9900000000002); DuckDB's
+    `.df()` and ours give the float nearest to the decimal."""
+    import duckdb
+
+    sql = (f"SELECT CASE WHEN i % 9 = 0 THEN NULL ELSE CAST(((i * 7919) % 900000000 - 450000000) / 10000.0 AS {decimal_type}) END "
+           f"AS d FROM range(50000) t(i) ORDER BY i")
+    want = duckdb.sql(sql).df()["d"]
+    assert str(want.dtype) == "float64"
+    cur = conn.cursor()
+    cur.execute(sql)
+    got = cur.fetch_df()["d"]
+    cur.execute(sql)
+    whole = to_pandas(cur.fetch_arrow())["d"]
+    cur.close()
+    assert got.isna().sum() == want.isna().sum() > 0
+    assert got.tolist() == pytest.approx(want.tolist(), rel=0, abs=0, nan_ok=True)
+    assert whole.equals(got)
+    if decimal_type == "DECIMAL(18, 2)":
+        cur = conn.cursor()
+        cur.execute("SELECT 2999.99::DECIMAL(18, 2) AS d")
+        assert cur.fetch_df()["d"][0] == 2999.99
+        cur.close()

@@ -48,6 +48,15 @@ class TestResults:
             assert df["s"].tolist() == ["x"]
             assert df.shape == (1, 5)
 
+    def test_assigned_dataframe_is_the_only_copy_kept(self, ip):
+        sql = ("SELECT i, (i / 100)::DECIMAL(18, 2) AS amount, 'r' || i AS label FROM range(300000) t(i)")
+        ip.run_cell(f"%%e6sql df <<\n{sql}").raise_error()
+        df, last = ip.user_ns["df"], ip.user_ns["_e6"]
+        assert last.table is None and last.to_pandas() is df  # no Arrow copy of the result left in the kernel
+        assert last.row_count == 300_000 and last.state == "finished"
+        assert str(df["amount"].dtype) == "float64" and df["amount"].iloc[-1] == 2999.99
+        assert last.to_arrow().column("label")[-1].as_py() == "r299999"
+
     def test_arrow_output(self, ip):
         ip.run_cell("%config E6Magic.output = 'arrow'")
         ip.run_cell("%%e6sql t <<\nSELECT 7 AS seven")
