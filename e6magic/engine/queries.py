@@ -39,9 +39,10 @@ _REWRITES: dict[str, tuple[str, VectorType | None]] = {
     "ubigint": ("CAST({c} AS DECIMAL(20, 0))", None),
 }
 
-# Rows per chunk. A client holds about three V2 responses' worth of chunks while it decodes (the one it
-# reads, the one arriving, protobuf's or gRPC's copy), so smaller responses bound its peak memory; 16,384
-# rows with 2 MiB responses measured as fast as 65,536 rows with 8 MiB (docs/benchmarks.md, Client).
+# Rows per chunk. A client holds a few V2 responses' worth of chunks while it decodes (the one it reads,
+# the one arriving, gRPC's buffers), so smaller responses bound its peak memory: 16,384 rows in 1 MiB
+# responses measured as fast as 65,536 rows in 8 MiB, at 1.4x instead of 2.2x the final DataFrame
+# (docs/benchmarks.md, Client).
 DEFAULT_CHUNK_ROWS = 16384
 
 

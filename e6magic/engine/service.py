@@ -19,7 +19,7 @@ from e6magic.engine.sessions import Gatekeeper
 ENGINE_IP = "127.0.0.1"
 _V2_POLL_SECONDS = 0.1
 _V2_MAX_CHUNKS = 16
-_V2_MAX_BYTES = 2 * 1024 * 1024  # per response: see DEFAULT_CHUNK_ROWS
+_V2_MAX_BYTES = 1024 * 1024  # per response (one 16,384-row chunk of mixed data): see DEFAULT_CHUNK_ROWS
 
 
 def metadata_of(context: grpc.ServicerContext) -> dict[str, str]:
