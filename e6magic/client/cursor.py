@@ -32,6 +32,7 @@ class Cursor:
         self._handle: QueryHandle | None = None
         self._batches: Iterator[pa.RecordBatch] | None = None
         self._rows: list[tuple[Any, ...]] = []
+        self._rows_batch: pa.RecordBatch | None = None  # the batch `_rows` came from
         self._row_pos = 0
         self._pending: pa.RecordBatch | None = None  # a batch taken for rows but not yet turned into rows
         self.closed = False
@@ -94,6 +95,7 @@ class Cursor:
             return False
         columns = [col.to_pylist() for col in batch.columns]
         self._rows, self._row_pos = list(zip(*columns)) if columns else [()] * batch.num_rows, 0
+        self._rows_batch = batch
         return True
 
     def _result_batches(self) -> Iterator[pa.RecordBatch]:
@@ -137,11 +139,11 @@ class Cursor:
     # --- Arrow and pandas (what is left of the result, rows already fetched excluded) ------------------------
     def fetch_batches(self) -> Iterator[pa.RecordBatch]:
         """The rest of the result as Arrow record batches, streamed (bounded memory)."""
-        if self._row_pos < len(self._rows):
-            rest = self._rows[self._row_pos:]
+        if self._row_pos < len(self._rows) and self._rows_batch is not None:
+            # the rows not yet fetched, as the batch had them (its own decimal scales and zones), no copy
+            rest = self._rows_batch.slice(self._row_pos)
             self._row_pos = len(self._rows)
-            schema = self._schema()
-            yield pa.RecordBatch.from_pylist([dict(zip(schema.names, r)) for r in rest], schema=schema)
+            yield rest
         if self._pending is not None:
             yield self._pending
             self._pending = None
@@ -214,7 +216,7 @@ class Cursor:
         if self._handle is not None:
             self._handle.close()
         self._handle, self._batches, self._pending = None, None, None
-        self._rows, self._row_pos = [], 0
+        self._rows, self._row_pos, self._rows_batch = [], 0, None
 
     def close(self) -> None:
         if not self.closed:

@@ -133,17 +133,23 @@ def test_zero_rows(conn, sql, exact_decimals):
 def test_the_rest_after_rows_were_fetched(seven_row_chunks):
     _, conn = seven_row_chunks
     cur = conn.cursor()
-    # No decimal: rows already fetched come back through the metadata's schema, whose decimal has scale 0,
-    # and `fetch_batches()` (so `fetch_arrow()` too) fails to rebuild them ("Rescaling Decimal value").
-    sql = f"SELECT * EXCLUDE (c_decimal) FROM ({MIXED.format(rows=100)})"
+    # the decimal too: the rows left of a batch keep its own type (the metadata's decimal has scale 0,
+    # and rebuilding them with it failed with "Rescaling Decimal value would cause data loss")
+    sql = MIXED.format(rows=100)
     cur.execute(sql)
     head = [cur.fetchone() for _ in range(10)]  # past the first 7-row batch
     rest = cur.fetch_df()
+    cur.execute(sql)
+    head_too = [cur.fetchone() for _ in range(3)]
+    rest_arrow = cur.fetch_arrow()
     cur.execute(sql)
     whole = cur.fetch_df()
     cur.close()
     assert len(head) == 10 and len(rest) == 90
     assert_same_frame(rest, whole.iloc[10:].reset_index(drop=True))
+    assert head_too == head[:3] and rest_arrow.num_rows == 97
+    assert pa.types.is_decimal(rest_arrow.column("c_decimal").type) and rest_arrow.column("c_decimal").type.scale == 2
+    assert_same_frame(to_pandas(rest_arrow), whole.iloc[3:].reset_index(drop=True))
 
 
 @pytest.mark.parametrize("rows", [None, 0, 1, 99, 101, 10_000], ids=lambda r: f"told-{r}")
