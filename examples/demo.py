@@ -20,9 +20,10 @@ SELECT status, count(*) AS n FROM orders WHERE quantity >= :min_qty GROUP BY 1 O
 
 
 def main() -> int:
-    from IPython.testing.globalipapp import start_ipython
+    # a plain terminal shell (IPython.testing's would need pytest, which a user's install does not have)
+    from IPython.terminal.interactiveshell import TerminalInteractiveShell
 
-    shell = start_ipython()
+    shell = TerminalInteractiveShell.instance()
     failed = 0
     for cell in CELLS:
         print(f"\nIn  > {cell}")
