@@ -82,8 +82,8 @@ class Transport:
         """Make the stubs on `channel` (also used to put an interceptor in front of every call)."""
         self.channel = channel
         self.engine = pb_grpc.QueryEngineServiceStub(self.channel)
-        # the result chunks come out as views into the received message (see batch_response.py)
-        self.batches_v2 = self.channel.unary_unary(
+        # the same RPC, its result chunks read as views into the received message (see batch_response.py)
+        self.engine.getNextResultBatchV2 = self.channel.unary_unary(
             "/QueryEngineService/getNextResultBatchV2",
             request_serializer=pb.GetNextResultBatchRequest.SerializeToString,
             response_deserializer=BatchResponse.parse, _registered_method=True)
@@ -112,10 +112,7 @@ class Transport:
     def call(self, method: str, request: Any, *, metadata: list[tuple[str, str]], timeout: float | None = None,
              query_id: str | None = None, service: str = "engine", retries: int = 2) -> Any:
         """One RPC, waited on in short slices; transport failures of idempotent calls retry with backoff."""
-        if method == "getNextResultBatchV2":
-            stub = self.batches_v2
-        else:
-            stub = getattr(self.engine if service == "engine" else self.cluster, method)
+        stub = getattr(self.engine if service == "engine" else self.cluster, method)
         attempt = 0
         while True:
             try:
