@@ -97,7 +97,7 @@ class _FrameBuilder:
         for field in schema:
             atype = field.type
             if pa.types.is_decimal(atype) and not exact_decimals:
-                self.columns.append(_Filled(pa.float64(), cast_to=pa.float64()))
+                self.columns.append(_Filled(pa.float64(), from_decimal=True))
             elif _fills_numpy(atype):
                 self.columns.append(_Filled(atype))
             elif pa.types.is_null(atype):
@@ -150,16 +150,16 @@ class _Filled(_Column):
     """A fixed-width column written straight into numpy, in the dtype pyarrow would give the rows seen so far:
     integers turn float64 and booleans object once a null shows up, as in pyarrow's own conversion."""
 
-    def __init__(self, atype: pa.DataType, cast_to: pa.DataType | None = None) -> None:
+    def __init__(self, atype: pa.DataType, from_decimal: bool = False) -> None:
         self.atype = atype
-        self.cast_to = cast_to
+        self.from_decimal = from_decimal  # decimals arrive, float64 is kept
         self.target = _pandas_dtype(atype)
         # A zoned timestamp is filled as its UTC instants and given its zone at the end.
         self.zone = getattr(self.target, "tz", None)
         self.values: np.ndarray | None = None
 
     def put(self, array: pa.Array, start: int, capacity: int) -> None:
-        if self.cast_to is not None:
+        if self.from_decimal:
             array = decimal_to_float64(array)
         chunk = array.to_numpy(zero_copy_only=False)
         if self.values is None:

@@ -116,11 +116,11 @@ class ResultGrid(E6Widget):
         """
         with self._lock, self.hold_sync():
             self._pager = pager
-            self._table, self._order = None, None
+            self._table = None
             self.kept_rows = sum(b.num_rows for b in self._batches)
             self.row_count = max(int(total_rows), self.kept_rows)
             self.complete = True
-            self.sorted_rows = self.row_count if self.sort_column else 0
+            self._sort()  # with a pager: no index in the kernel, the engine sorts every row
             self._render_page()
         self._refresh_fallback()
 
@@ -160,7 +160,7 @@ class ResultGrid(E6Widget):
             self.page = 0
             if not self._render_page():
                 self.sort_column, self.sort_descending, self.page = before
-                self.sorted_rows = self.row_count if self.sort_column else 0
+                self._sort()
 
     def set_page_size(self, page_size: int) -> None:
         with self._lock, self.hold_sync():
