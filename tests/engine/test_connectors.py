@@ -14,7 +14,6 @@ import datetime
 import decimal
 import os
 import pathlib
-import signal
 import subprocess
 import sys
 import threading
@@ -24,6 +23,7 @@ import duckdb
 import pytest
 
 from e6magic.engine import catalog
+from cli_process import running, stop
 from peers import VERSIONS, run_peer
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
@@ -275,7 +275,7 @@ def test_cli_engine_serves_both_connectors_and_stops_on_sigterm(tmp_path):
     serve = str(pathlib.Path(sys.executable).with_name("e6magic-engine"))  # the installed console script
     proc = subprocess.Popen([serve, "serve", "--port", "0", "--chunk-rows", "1000"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=str(ROOT))
-    try:
+    with running(proc):
         first = proc.stdout.readline()
         assert first.startswith("e6magic engine listening on 127.0.0.1:"), first
         port = int(first.rsplit(":", 1)[1])
@@ -286,12 +286,7 @@ def test_cli_engine_serves_both_connectors_and_stops_on_sigterm(tmp_path):
                 emit([rows, sorted(tables)])
             ''', version=version, host="127.0.0.1", port=port, token="cli-test-token")
             assert got == [[[10000, 10000 * 10001 // 2]], ["all_types", "customers", "orders", "products"]]
-        proc.send_signal(signal.SIGTERM)
-        out, err = proc.communicate(timeout=30)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.communicate()
+        out, err = stop(proc)
     assert proc.returncode == 0, err
     assert "e6magic engine stopped" in out
     assert "cli-test-token" not in out + err  # a given token is never printed

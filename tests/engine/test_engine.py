@@ -24,6 +24,8 @@ from e6magic._proto import e6x_engine_pb2 as pb
 from e6magic._proto import e6x_engine_pb2_grpc as pb_grpc
 from e6magic.wire import decode_chunk, decode_metadata
 
+from cli_process import running, stop
+
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 LONG_SQL = "SELECT sum(hash(i)) FROM range(100000000000) t(i)"  # minutes of work: it only ends by cancel
 
@@ -408,8 +410,7 @@ def _serve(*args: str) -> subprocess.Popen:
 
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
 def test_cli_prints_address_and_generated_token_and_stops_cleanly(signum):
-    proc = _serve()
-    try:
+    with running(_serve()) as proc:
         address = proc.stdout.readline().strip()
         token_line = proc.stdout.readline().strip()
         assert address.startswith("e6magic engine listening on 127.0.0.1:")
@@ -419,12 +420,7 @@ def test_cli_prints_address_and_generated_token_and_stops_cleanly(signum):
         stub = pb_grpc.QueryEngineServiceStub(channel)
         assert stub.authenticate(pb.AuthenticateRequest(user="u", password=token_line[7:])).sessionId
         channel.close()
-        proc.send_signal(signum)
-        out, err = proc.communicate(timeout=30)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.communicate()
+        out, err = stop(proc, signum)
     assert proc.returncode == 0, err
     assert out.strip() == "e6magic engine stopped"
     assert token_line[7:] not in err
