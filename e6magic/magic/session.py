@@ -259,13 +259,14 @@ class Session:
         try:
             status = last.status = self.display.status(handle)
             into = stream.batches if stream is not None else None
-            keep = int(self.config.grid_keep_mb * 2**20) if stream is not None and self.config.grid_keep_mb > 0 else None
-            window = max(WINDOW_ROWS, WINDOW_PAGES * max(1, self.config.display_limit))
             if self._straight_to_pandas(cmd, limit, is_last):  # assigned: never streamed to a grid
                 last.value = yield Work(cursor.fetch_df, cancel=handle.cancel, tick=tick)
             else:
-                last.table, last.total_rows = yield Work(lambda: collect(cursor, handle, limit, into, keep, window),
-                                                         cancel=handle.cancel, tick=tick)
+                keep = int(self.config.grid_keep_mb * 2**20) if stream is not None and self.config.grid_keep_mb > 0 \
+                    else None
+                window_rows = max(WINDOW_ROWS, WINDOW_PAGES * max(1, self.config.display_limit))
+                last.table, last.total_rows = yield Work(
+                    lambda: collect(cursor, handle, limit, into, keep, window_rows), cancel=handle.cancel, tick=tick)
         except KeyboardInterrupt:
             handle.cancel()
             if status is not None:
