@@ -30,19 +30,20 @@ def decimal_to_float64(array: pa.Array) -> pa.Array:
 
     pyarrow's own cast scales in floating point and can land one unit in the last place off
     (2999.99 became 2999.9900000000002): here an unscaled value below 2**53 and a power of ten up to
-    10**22 are both exact doubles, so one IEEE division rounds correctly; anything wider goes through
-    its exact text.
+    10**22 are both exact doubles, so one IEEE division rounds correctly; wider values go through
+    their exact text. Which path a value takes depends on its size, not on the declared precision
+    (the wire always declares 38 digits).
     """
     atype = array.type
     scale = atype.scale
-    if not pa.types.is_decimal128(atype) or atype.precision > 18 or not -22 <= scale <= 22:
+    if not pa.types.is_decimal128(atype) or not -22 <= scale <= 22:
         return _decimal_via_text(array)
-    # the low 64-bit word of each 128-bit little-endian value is the whole value when it has <= 18 digits
+    # each value is two little-endian 64-bit words; it is its low word when the high word only extends its sign
     words = np.frombuffer(array.buffers()[1], dtype="<i8", count=2 * (array.offset + len(array)))
-    unscaled = words[2 * array.offset::2]
-    values = unscaled.astype(np.float64)
+    low, high = words[2 * array.offset::2], words[2 * array.offset + 1::2]
+    values = low.astype(np.float64)
     values = values / 10.0**scale if scale >= 0 else values * 10.0**-scale
-    wide = np.abs(unscaled) >= 2**53
+    wide = (high != (low >> 63)) | (np.abs(low) >= 2**53)  # abs(-2**63) wraps, but -2**63 is an exact double
     if wide.any():
         values[wide] = _decimal_via_text(array.filter(pa.array(wide))).to_numpy(zero_copy_only=False)
     mask = array.is_null().to_numpy(zero_copy_only=False) if array.null_count else None

@@ -1,6 +1,7 @@
 """`fetch_df()` builds its DataFrame batch by batch: the same frame as `to_pandas(fetch_arrow())`, cell for cell."""
 from __future__ import annotations
 
+import decimal
 import threading
 import time
 
@@ -213,3 +214,16 @@ def test_decimals_become_the_nearest_float_like_duckdb(conn, decimal_type):
         cur.execute("SELECT 2999.99::DECIMAL(18, 2) AS d")
         assert cur.fetch_df()["d"][0] == 2999.99
         cur.close()
+
+
+def test_wide_decimals_become_the_nearest_float(conn):
+    """Values past 2**53 or past 64 bits take the exact-text path, whatever precision the wire declares."""
+    texts = ["12345678901234567890123456.78", "-12345678901234567890123456.78", "92233720368547758.07",
+             "-92233720368547758.08", "90071992547409.93", "-90071992547409.93", "0.01", "-0.01", "0.00",
+             "184467440737095516.21", "-184467440737095516.21"]  # 2**64 + 5 hundredths: the low word alone is 5
+    sql = " UNION ALL ".join(f"SELECT {i} AS i, {t}::DECIMAL(38, 2) AS d" for i, t in enumerate(texts))
+    cur = conn.cursor()
+    cur.execute(f"SELECT d FROM ({sql}) ORDER BY i")
+    got = cur.fetch_df()["d"].tolist()
+    cur.close()
+    assert got == [float(decimal.Decimal(t)) for t in texts]
