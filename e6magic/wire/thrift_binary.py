@@ -61,10 +61,10 @@ class StringList:
 
 
 def walk_string_lengths(buf: bytes, pos: int, count: int) -> list[int]:
-    """The byte lengths of `count` length-prefixed strings starting at `pos`.
+    """The byte lengths of `count` length-prefixed strings starting at `pos`, one prefix at a time.
 
-    The walk is inherently sequential (each prefix says where the next one is), so it is the one
-    Python loop left in the decoder; everything after it is numpy.
+    The walk is inherently sequential (each prefix says where the next one is); `string_lengths`
+    does most of it with numpy and falls back to this loop where its guesses do not hold.
     """
     unpack = _I32.unpack_from
     lengths = [0] * count
@@ -75,6 +75,60 @@ def walk_string_lengths(buf: bytes, pos: int, count: int) -> list[int]:
     if count and min(lengths) < 0:
         raise ChunkDecodeError(f"negative string length {min(lengths)} in a list of {count} strings")
     return lengths
+
+
+WALK_BLOCK = 1 << 16  # bytes guessed at a time: the cost is per byte scanned, and the last block runs past the list
+_WALK_MIN_PROGRESS = 64  # strings a block must prove, or the loop takes the rest
+
+
+def string_lengths(buf: bytes, pos: int, count: int) -> np.ndarray:
+    """The byte lengths of `count` length-prefixed strings starting at `pos`, as the walk finds them.
+
+    Guess, then prove, a block of bytes at a time. A length below 2**24 starts with a zero byte, and
+    text rarely holds one, so a prefix is guessed at the start of every run of zero bytes and 4 bytes
+    after each guessed prefix of an empty string. The guesses are then proved from the first one
+    on: a guess counts only if the one before it, read as a length, points exactly at it, so what is
+    kept is exactly what the sequential walk would find. Where guessing stops paying (binary data,
+    NULs in text, lengths of 2**24 and more), the loop does the rest.
+    """
+    lengths = np.empty(count, dtype=np.int64)
+    done = 0
+    while done < count:
+        window = min(len(buf) - pos, WALK_BLOCK)
+        proved, pos = _prove_block(buf, pos, window, lengths[done:]) if window >= 4 else (0, pos)
+        done += proved
+        if proved < _WALK_MIN_PROGRESS and done < count:
+            lengths[done:] = walk_string_lengths(buf, pos, count - done)
+            break
+    return lengths
+
+
+def _prove_block(buf: bytes, pos: int, window: int, out: np.ndarray) -> tuple[int, int]:
+    """Prove guessed prefixes in `window` bytes from `pos` (itself a prefix): (how many, where the next starts)."""
+    region = np.frombuffer(buf, np.uint8, window, pos)
+    zero = region == 0
+    guess = zero.copy()
+    guess[1:] &= ~zero[:-1]
+    empty = zero[:-3] & zero[1:-2] & zero[2:-1] & zero[3:]  # empty[i]: bytes i..i+3 are zero, a length of 0
+    after_empty = guess[:-4] & empty[:-1]
+    while after_empty.any():  # runs of empty strings: one round each
+        more = np.zeros(window, dtype=bool)
+        more[4:] = after_empty
+        more &= ~guess
+        guess |= more
+        after_empty = more[:-4] & empty[:-1]
+    starts = np.flatnonzero(guess[: window - 3])  # a prefix needs its 4 bytes inside the window
+    if len(starts) == 0 or starts[0] != 0:
+        return 0, pos
+    if len(starts) > 1:  # a zero inside a guessed prefix (a length such as 256) is part of it, not a new one
+        starts = starts[np.concatenate(([True], np.diff(starts) >= 4))]
+    words = np.ndarray((window - 3,), dtype=">u4", buffer=region, strides=(1,))  # a length at every byte
+    lengths = words[starts].astype(np.int64)
+    ends = starts + 4 + lengths
+    broken = np.flatnonzero(ends[:-1] != starts[1:])
+    proved = min(int(broken[0]) + 1 if len(broken) else len(starts), len(out))
+    out[:proved] = lengths[:proved]
+    return proved, pos + int(ends[proved - 1])
 
 
 class ThriftReader:
@@ -145,7 +199,7 @@ class ThriftReader:
         if uniform is not None:
             self.pos = start + (4 + uniform) * count
             return StringList(start, self.pos, np.full(count, uniform, dtype=np.int64), uniform)
-        lengths = np.array(walk_string_lengths(self.buf, start, count), dtype=np.int64)
+        lengths = string_lengths(self.buf, start, count)
         end = start + 4 * count + int(lengths.sum())
         if end > len(self.buf):
             raise ChunkDecodeError(f"list of {count} strings at byte {start} does not fit the chunk")

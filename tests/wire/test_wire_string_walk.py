@@ -1,0 +1,74 @@
+"""The guessed-and-proved string walk finds exactly what the one-prefix-at-a-time walk finds, on any bytes."""
+from __future__ import annotations
+
+import struct
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from e6magic.wire import ChunkDecodeError
+from e6magic.wire import thrift_binary
+from e6magic.wire.thrift_binary import WALK_BLOCK, string_lengths, walk_string_lengths
+
+SETTINGS = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+def body(values: list[bytes]) -> bytes:
+    return b"".join(struct.pack(">i", len(v)) + v for v in values)
+
+
+def outcome(walk, buf: bytes, pos: int, count: int):
+    try:
+        return [int(n) for n in walk(buf, pos, count)]
+    except (ChunkDecodeError, struct.error) as exc:
+        return type(exc)
+
+
+# Strings chosen to break the guesses: NULs anywhere, empty runs, lengths whose low bytes are zero.
+AWKWARD = st.one_of(
+    st.binary(max_size=40),
+    st.text(max_size=30).map(str.encode),
+    st.sampled_from([b"", b"\x00", b"\x00\x00\x00\x00", b"x" * 256, b"y" * 512, b"\x00" * 255]),
+)
+
+
+@SETTINGS
+@given(values=st.lists(AWKWARD, max_size=300), lead=st.binary(max_size=8), tail=st.binary(max_size=64))
+def test_same_lengths_as_the_walk_whatever_the_bytes(values, lead, tail):
+    buf = lead + body(values) + tail
+    assert outcome(string_lengths, buf, len(lead), len(values)) == [len(v) for v in values]
+
+
+@SETTINGS
+@given(buf=st.binary(min_size=0, max_size=400), pos=st.integers(0, 40), count=st.integers(0, 120))
+def test_corrupt_bytes_fail_or_pass_as_the_walk_does(buf, pos, count):
+    assert outcome(string_lengths, buf, pos, count) == outcome(walk_string_lengths, buf, pos, count)
+
+
+def test_strings_across_blocks_and_longer_than_a_block():
+    rng = np.random.default_rng(7)
+    values = [b"customer %d" % i for i in range(20000)]
+    values[5000] = b"z" * (WALK_BLOCK + 17)  # one string longer than a whole block
+    values[9000:9010] = [b""] * 10  # a run of empty strings (nulls travel as these)
+    values[12000] = bytes(rng.integers(0, 3, 3000, dtype=np.uint8))  # binary, mostly NULs
+    buf = body(values) + b"\x00" * 100
+    assert string_lengths(buf, 0, len(values)).tolist() == [len(v) for v in values]
+
+
+def test_text_is_walked_without_the_loop(monkeypatch):
+    """Ordinary text (short strings, empty ones for nulls) is proved block by block, never walked one by one."""
+    def loop(*args):
+        raise AssertionError("fell back to the one-prefix-at-a-time walk")
+
+    monkeypatch.setattr(thrift_binary, "walk_string_lengths", loop)
+    values = [b"" if i % 10 == 4 else b"customer %d" % (i % 50000) for i in range(16384)]
+    buf = body(values) + struct.pack(">q", 0) * 1000  # followed by zero-heavy data, as the next column would be
+    assert string_lengths(buf, 0, len(values)).tolist() == [len(v) for v in values]
+
+
+@pytest.mark.parametrize("length", [-1, 2**24, 2**31 - 1])
+def test_lengths_the_guess_cannot_see_still_fail_as_the_walk_does(length):
+    buf = body([b"ab", b"cd"]) + struct.pack(">i", length) + b"tail"
+    assert outcome(string_lengths, buf, 0, 3) == outcome(walk_string_lengths, buf, 0, 3)
