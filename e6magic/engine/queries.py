@@ -5,9 +5,9 @@ import json
 import threading
 import time
 import uuid
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Callable, Iterator
+from typing import Callable
 
 import duckdb
 import grpc
@@ -67,8 +67,7 @@ class Query:
     profile: dict | None = None
     done: threading.Event = field(default_factory=threading.Event)
     _cursor: duckdb.DuckDBPyConnection | None = None
-    _chunks: Iterator[pa.RecordBatch] | None = None
-    _vector_types: list[VectorType] | None = None
+    _chunks: EncodedChunks | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _fetch_lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -89,6 +88,8 @@ class QueryRegistry:
         self._last_states: dict[str, str] = {}
         self._lock = threading.Lock()
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="e6-query")
+        # apart from the query runners, so encoding never waits behind a long query
+        self._encoders = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="e6-encode")
 
     # --- lifecycle ---------------------------------------------------------------------------------
     def prepare(self, session_id: str, sql: str, catalog: str, schema: str, colour: str) -> Query:
@@ -147,8 +148,8 @@ class QueryRegistry:
                     query.row_count = table.num_rows
                     query.metadata = encode_metadata(metadata_for(table.schema, table.num_rows, vector_types))
                     query.profile = profile
-                    query._vector_types = vector_types
-                    query._chunks = iter(table.to_batches(max_chunksize=self.chunk_rows))
+                    query._chunks = EncodedChunks(table.to_batches(max_chunksize=self.chunk_rows), vector_types,
+                                                  self._encoders)
                     query.state = "finished"
         finally:
             with query._lock:
@@ -219,7 +220,7 @@ class QueryRegistry:
             raise query.error  # type: ignore[misc]
 
     def next_chunks(self, query: Query, max_chunks: int, max_bytes: int) -> tuple[list[bytes], bool]:
-        """Encode up to `max_chunks` more chunks (one caller at a time per query); returns (chunks, ended)."""
+        """Up to `max_chunks` more encoded chunks (one caller at a time per query); returns (chunks, ended)."""
         out: list[bytes] = []
         size = 0
         with query._fetch_lock:
@@ -228,12 +229,9 @@ class QueryRegistry:
                 if chunks is None:
                     self.result_or_raise(query)
                     return out, True
-                batch = next(chunks, None)
-                if batch is None:
+                payload = chunks.take()
+                if payload is None:
                     return out, True
-                if batch.num_rows == 0:
-                    continue
-                payload = encode_chunk(batch, query._vector_types)
                 out.append(payload)
                 size += len(payload)
         return out, False
@@ -262,6 +260,33 @@ class QueryRegistry:
         for query_id in list(self.states()):
             self.clear(query_id)
         self._pool.shutdown(wait=True, cancel_futures=True)
+        self._encoders.shutdown(wait=True, cancel_futures=True)
+
+
+class EncodedChunks:
+    """A finished result's wire chunks in order, each encoded on a worker while the one before it is sent
+    (the encode is off the RPC's path: measured in docs/benchmarks.md, Engine)."""
+
+    def __init__(self, batches: list[pa.RecordBatch], vector_types: list[VectorType] | None,
+                 encoders: ThreadPoolExecutor) -> None:
+        self._batches = iter(batches)
+        self._vector_types = vector_types
+        self._encoders = encoders
+        self._ahead: Future | None = encoders.submit(self._encode_next)
+
+    def _encode_next(self) -> bytes | None:
+        for batch in self._batches:
+            if batch.num_rows:
+                return encode_chunk(batch, self._vector_types)
+        return None
+
+    def take(self) -> bytes | None:
+        """The next chunk, or None at the end; the one after it starts encoding now."""
+        if self._ahead is None:
+            return None
+        payload = self._ahead.result()
+        self._ahead = self._encoders.submit(self._encode_next) if payload is not None else None
+        return payload
 
 
 def _quoted(identifier: str) -> str:
