@@ -338,7 +338,12 @@ def _string_array(
         bounds = np.zeros(size + 1, dtype=offset_type)
         np.cumsum(items.lengths[:size] + 4, out=bounds[1:])
         prefixed = pa.Array.from_buffers(kind, size, [validity, pa.py_buffer(bounds), region], null_count)
-        raw = pc.binary_slice(prefixed, 4, 2**31 - 1)  # an explicit stop: pyarrow 26 fails without one
+        sliced = pc.binary_slice(prefixed, 4, 2**31 - 1)  # an explicit stop: pyarrow 26 fails without one
+        # Its buffer is as long as the prefixed text, and it stays with the result: copied to its own length.
+        validity, offsets, data = sliced.buffers()
+        used = int(np.frombuffer(offsets, offset_type, size + 1)[size])
+        data = pa.py_buffer(np.frombuffer(data, np.uint8, used).copy() if used else b"")
+        raw = pa.Array.from_buffers(kind, size, [validity, offsets, data], null_count)
     return binary_to_string_array(raw).cast(pa.string())
 
 
