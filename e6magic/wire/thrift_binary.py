@@ -218,6 +218,8 @@ class ThriftReader:
         if first < 0 or self.pos + stride * count > len(self.buf):
             return None
         prefixes = np.ndarray((count,), dtype=">i4", buffer=self.buf, offset=self.pos, strides=(stride,))
+        if not (prefixes[:16] == first).all():  # text of varied lengths is told apart on its first prefixes
+            return None
         return first if bool((prefixes == first).all()) else None
 
     def skip(self, ttype: int, depth: int = 0) -> None:
