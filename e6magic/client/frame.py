@@ -26,7 +26,13 @@ def to_pandas(table: pa.Table, *, exact_decimals: bool = False, keep_table: bool
 
 
 def decimal_to_float64(array: pa.Array) -> pa.Array:
-    """Each decimal as the float64 nearest to it (what DuckDB's `.df()` gives).
+    """Each decimal as the float64 nearest to it (what DuckDB's `.df()` gives); see `decimal_floats`."""
+    mask = array.is_null().to_numpy(zero_copy_only=False) if array.null_count else None
+    return pa.array(decimal_floats(array), pa.float64(), mask=mask)
+
+
+def decimal_floats(array: pa.Array) -> np.ndarray:
+    """Each decimal as the float64 nearest to it, NaN where null, as numpy.
 
     pyarrow's own cast scales in floating point and can land one unit in the last place off
     (2999.99 became 2999.9900000000002): here an unscaled value below 2**53 and a power of ten up to
@@ -37,17 +43,17 @@ def decimal_to_float64(array: pa.Array) -> pa.Array:
     atype = array.type
     scale = atype.scale
     if not pa.types.is_decimal128(atype) or not -22 <= scale <= 22:
-        return _decimal_via_text(array)
+        return _decimal_via_text(array).to_numpy(zero_copy_only=False)
     # each value is two little-endian 64-bit words; it is its low word when the high word only extends its sign
     words = np.frombuffer(array.buffers()[1], dtype="<i8", count=2 * (array.offset + len(array)))
     low, high = words[2 * array.offset::2], words[2 * array.offset + 1::2]
-    values = low.astype(np.float64)
-    values = values / 10.0**scale if scale >= 0 else values * 10.0**-scale
+    values = low / 10.0**scale if scale >= 0 else low * 10.0**-scale
     wide = (high != (low >> 63)) | (np.abs(low) >= 2**53)  # abs(-2**63) wraps, but -2**63 is an exact double
     if wide.any():
         values[wide] = _decimal_via_text(array.filter(pa.array(wide))).to_numpy(zero_copy_only=False)
-    mask = array.is_null().to_numpy(zero_copy_only=False) if array.null_count else None
-    return pa.array(values, pa.float64(), mask=mask)
+    if array.null_count:
+        values[array.is_null().to_numpy(zero_copy_only=False)] = np.nan
+    return values
 
 
 def _decimal_via_text(array: pa.Array) -> pa.Array:
@@ -160,9 +166,7 @@ class _Filled(_Column):
         self.values: np.ndarray | None = None
 
     def put(self, array: pa.Array, start: int, capacity: int) -> None:
-        if self.from_decimal:
-            array = decimal_to_float64(array)
-        chunk = array.to_numpy(zero_copy_only=False)
+        chunk = decimal_floats(array) if self.from_decimal else array.to_numpy(zero_copy_only=False)
         if self.values is None:
             self.values = np.empty(capacity, dtype=chunk.dtype if self.zone else self._dtype_for(chunk))
         elif chunk.dtype != self.values.dtype and self._promotes(chunk):
@@ -222,14 +226,15 @@ class _Nulls(_Column):
 
 class _Kept(_Column):
     """Text, nested and exact-decimal columns: their Arrow chunks are kept and converted once at the end
-    (pandas' Arrow-backed `str` dtype takes the chunks as they are)."""
+    (pandas' Arrow-backed `str` dtype takes the chunks as they are, once they have 64-bit offsets)."""
 
     def __init__(self, atype: pa.DataType) -> None:
-        self.atype = atype
+        self.atype = pa.large_string() if pa.types.is_string(atype) else atype
         self.chunks: list[pa.Array] = []
 
     def put(self, array: pa.Array, start: int, capacity: int) -> None:
-        self.chunks.append(array)
+        # pandas widens text offsets to 64 bits; chunk by chunk, the narrow ones never pile up
+        self.chunks.append(array.cast(self.atype) if array.type != self.atype else array)
 
     def finish(self, rows: int) -> Any:
         chunked = pa.chunked_array(self.chunks, type=self.atype)
