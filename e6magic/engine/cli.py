@@ -7,6 +7,7 @@ import signal
 import sys
 import time
 
+from e6magic.engine.allocator import keep_freed_memory
 from e6magic.engine.queries import DEFAULT_CHUNK_ROWS
 from e6magic.engine.server import LocalEngine
 
@@ -24,6 +25,9 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--bluegreen-interval", type=float, default=None, metavar="S",
                        help="flip the serving colour (blue/green) every S seconds")
     serve.add_argument("--chunk-rows", type=int, default=DEFAULT_CHUNK_ROWS, help="rows per result chunk")
+    serve.add_argument("--return-freed-memory", action="store_true",
+                       help="give freed memory back to the system at once (glibc's default): a smaller process, "
+                            "slower results")
     return parser
 
 
@@ -33,6 +37,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.chunk_rows < 1:
         print("e6magic-engine: --chunk-rows must be at least 1", file=sys.stderr)
         return 2
+    if not args.return_freed_memory:
+        keep_freed_memory()  # this process is only the engine
     engine = LocalEngine(host=args.host, port=args.port, token=token, data_dir=args.data, demo=not args.no_demo,
                          chunk_rows=args.chunk_rows, bluegreen_interval=args.bluegreen_interval)
     try:

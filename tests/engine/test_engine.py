@@ -408,9 +408,9 @@ def _serve(*args: str) -> subprocess.Popen:
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=str(ROOT))
 
 
-@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
-def test_cli_prints_address_and_generated_token_and_stops_cleanly(signum):
-    with running(_serve()) as proc:
+@pytest.mark.parametrize(("signum", "args"), [(signal.SIGTERM, ()), (signal.SIGINT, ("--return-freed-memory",))])
+def test_cli_prints_address_and_generated_token_and_stops_cleanly(signum, args):
+    with running(_serve(*args)) as proc:
         address = proc.stdout.readline().strip()
         token_line = proc.stdout.readline().strip()
         assert address.startswith("e6magic engine listening on 127.0.0.1:")
@@ -424,6 +424,13 @@ def test_cli_prints_address_and_generated_token_and_stops_cleanly(signum):
     assert proc.returncode == 0, err
     assert out.strip() == "e6magic engine stopped"
     assert token_line[7:] not in err
+
+
+def test_a_dedicated_engine_process_keeps_freed_memory_for_reuse():
+    """What `e6magic-engine serve` does first (glibc's mallopt); run in a child, since it is process-wide."""
+    code = "from e6magic.engine.allocator import keep_freed_memory; print(keep_freed_memory())"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, cwd=str(ROOT))
+    assert out.stdout.strip() == "True", out.stderr
 
 
 def test_cli_rejects_bad_chunk_rows_in_one_line():
