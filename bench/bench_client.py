@@ -1,22 +1,24 @@
 """Time to a pandas DataFrame: e6magic's client vs the official connector 3.0.2 vs DuckDB in-process.
 
-One run, one local engine (in this process), the same mixed-type query (int64, double, decimal(18,2),
-varchar, date, timestamp; 10 % nulls in every column) generated from range(). Each side runs in a
-fresh subprocess, so its peak memory is its own: the kernel's RSS high-water mark (VmHWM), reset just
-before the query, minus the RSS at that moment, next to the final DataFrame's size
-(memory_usage(deep=True)). Not ru_maxrss: a child started by posix_spawn/vfork inherits the parent's
-high-water mark (here the engine's), which hid the client's own peak. Also: what the first
-connection's strategy detection costs, and that a cached strategy adds no RPC (counted with a gRPC
-client interceptor).
+One run, one local engine (`e6magic-engine serve`, in its own process as a server would be), the same
+mixed-type query (int64, double, decimal(18,2), varchar, date, timestamp; 10 % nulls in every column)
+generated from range(). Each side runs in a fresh subprocess, so its peak memory is its own: the
+kernel's RSS high-water mark (VmHWM), reset just before the query, minus the RSS at that moment, next
+to the final DataFrame's size (memory_usage(deep=True)). Not ru_maxrss: a child started by
+posix_spawn/vfork inherits the parent's high-water mark, which hid the client's own peak. Also: what
+the first connection's strategy detection costs, and that a cached strategy adds no RPC (counted with
+a gRPC client interceptor, against an in-process engine whose colour the bench flips).
 
-    .venv/bin/python bench/bench_client.py [--rows 1000000] [--official-rows 200000] [--runs 3]
+    .venv/bin/python bench/bench_client.py [--rows 1000000] [--official-rows ROWS] [--runs 3]
                                            [--sides duckdb,e6magic,official]
 """
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
+import secrets
 import statistics
 import subprocess
 import sys
@@ -192,42 +194,64 @@ def strategy_costs(engine, runs: int = 20) -> dict:
             "detect_green_ms": median(green) * 1e3, "cold_rpcs": cold.methods, "warm_rpcs": warm.methods}
 
 
+@contextlib.contextmanager
+def served_engine():
+    """`e6magic-engine serve` on a free loopback port: yields (port, token), stops it at the end."""
+    token = secrets.token_urlsafe(24)
+    env = dict(os.environ, E6MAGIC_ENGINE_TOKEN=token, PYTHONPATH=ROOT)
+    proc = subprocess.Popen([sys.executable, "-m", "e6magic.engine.cli", "serve", "--port", "0"], env=env, cwd=ROOT,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        line = proc.stdout.readline()
+        if not line.startswith("e6magic engine listening on "):
+            raise RuntimeError(f"the engine did not start: {line}{proc.stderr.read()[-2000:]}")
+        yield int(line.rsplit(":", 1)[1]), token
+    finally:
+        proc.terminate()
+        proc.communicate(timeout=60)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
-    parser.add_argument("--official-rows", type=int, default=200_000)
+    parser.add_argument("--official-rows", type=int, default=None, help="default: --rows")
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--sides", default="duckdb,e6magic,official", help="comma-separated, in this order")
     args = parser.parse_args()
     sides = args.sides.split(",")
-    from e6magic.engine import LocalEngine
+    official_rows = args.official_rows or args.rows
 
-    with LocalEngine(host="127.0.0.1", port=0) as engine:
-        print(f"engine {engine.address}; {args.runs} runs per side, median; query: 6 mixed columns, 10% nulls")
+    with served_engine() as (port, token):
+        print(f"engine 127.0.0.1:{port} (e6magic-engine serve); {args.runs} runs per side, median; "
+              "query: 6 mixed columns, 10% nulls")
         results = {}
-        plan = [(name, args.official_rows if name == "official" else args.rows) for name in sides]
+        plan = [(name, official_rows if name == "official" else args.rows) for name in sides]
         for name, rows in plan:
-            runs = [in_subprocess(name, engine.port, rows, engine.token) for _ in range(args.runs)]
+            runs = [in_subprocess(name, port, rows, token) for _ in range(args.runs)]
             best = sorted(runs, key=lambda r: r["seconds"])[len(runs) // 2]
             best["rows_per_s"] = best["rows"] / best["seconds"]
             results[name] = best
             worst = max(r["peak_bytes"] / r["df_bytes"] for r in runs)
+            times = ", ".join(f"{r['seconds']:.2f}" for r in runs)
             print(f"{name:9s} {rows:>9,} rows  {best['seconds']:7.3f} s  {best['rows_per_s'] / 1e6:6.2f} M rows/s  "
                   f"peak +{best['peak_bytes'] / 2**20:7.1f} MiB  DataFrame {best['df_bytes'] / 2**20:6.1f} MiB  "
-                  f"peak/df {best['peak_bytes'] / best['df_bytes']:.2f} (worst run {worst:.2f})")
-        e6, off, duck = results.get("e6magic"), results.get("official"), results.get("duckdb")
-        if e6 and off:
-            print(f"e6magic vs official connector: {e6['rows_per_s'] / off['rows_per_s']:.1f}x faster (rows/s)")
-        if e6 and duck:
-            print(f"e6magic vs DuckDB in-process: {e6['seconds'] / duck['seconds'] * duck['rows'] / e6['rows']:.2f}x "
-                  f"DuckDB's time")
-        if len(sides) < 3:
-            return
+                  f"peak/df {best['peak_bytes'] / best['df_bytes']:.2f} (worst run {worst:.2f}); runs: {times} s")
+    e6, off, duck = results.get("e6magic"), results.get("official"), results.get("duckdb")
+    if e6 and off:
+        print(f"e6magic vs official connector: {e6['rows_per_s'] / off['rows_per_s']:.1f}x faster (rows/s)")
+    if e6 and duck:
+        print(f"e6magic vs DuckDB in-process: {e6['seconds'] / duck['seconds'] * duck['rows'] / e6['rows']:.2f}x "
+              f"DuckDB's time")
+    if len(sides) < 3:
+        return
+    from e6magic.engine import LocalEngine
+
+    with LocalEngine(host="127.0.0.1", port=0) as engine:
         costs = strategy_costs(engine)
-        print(f"sign-in with a known colour {costs['known_ms']:.2f} ms; first connection detecting blue "
-              f"{costs['detect_blue_ms']:.2f} ms, detecting green (blue refused first) {costs['detect_green_ms']:.2f} ms")
-        print(f"RPCs, first query with no cached strategy (engine serving green): {costs['cold_rpcs']}")
-        print(f"RPCs, next connection's query with the cached strategy: {costs['warm_rpcs']}")
+    print(f"sign-in with a known colour {costs['known_ms']:.2f} ms; first connection detecting blue "
+          f"{costs['detect_blue_ms']:.2f} ms, detecting green (blue refused first) {costs['detect_green_ms']:.2f} ms")
+    print(f"RPCs, first query with no cached strategy (engine serving green): {costs['cold_rpcs']}")
+    print(f"RPCs, next connection's query with the cached strategy: {costs['warm_rpcs']}")
 
 
 if __name__ == "__main__":
