@@ -15,14 +15,14 @@ a gRPC client interceptor, against an in-process engine whose colour the bench f
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import os
-import secrets
 import statistics
 import subprocess
 import sys
 import time
+
+from served import served_engine  # bench/ is the script folder
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -192,23 +192,6 @@ def strategy_costs(engine, runs: int = 20) -> dict:
     median = statistics.median
     return {"known_ms": median(known) * 1e3, "detect_blue_ms": median(blue) * 1e3,
             "detect_green_ms": median(green) * 1e3, "cold_rpcs": cold.methods, "warm_rpcs": warm.methods}
-
-
-@contextlib.contextmanager
-def served_engine():
-    """`e6magic-engine serve` on a free loopback port: yields (port, token), stops it at the end."""
-    token = secrets.token_urlsafe(24)
-    env = dict(os.environ, E6MAGIC_ENGINE_TOKEN=token, PYTHONPATH=ROOT)
-    proc = subprocess.Popen([sys.executable, "-m", "e6magic.engine.cli", "serve", "--port", "0"], env=env, cwd=ROOT,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
-        line = proc.stdout.readline()
-        if not line.startswith("e6magic engine listening on "):
-            raise RuntimeError(f"the engine did not start: {line}{proc.stderr.read()[-2000:]}")
-        yield int(line.rsplit(":", 1)[1]), token
-    finally:
-        proc.terminate()
-        proc.communicate(timeout=60)
 
 
 def main() -> None:

@@ -1,8 +1,10 @@
 """Benchmark the local engine's result streaming (getNextResultBatchV2 over loopback) against DuckDB's Arrow export.
 
-Run: .venv/bin/python bench/bench_engine.py [--rows 1000000] [--repeats 3] [--no-write]
-Prints a markdown table and writes it under "## Engine" in docs/benchmarks.md. The client only receives the
-bytes (decode is not counted: bench_wire.py measures it).
+Run: .venv/bin/python bench/bench_engine.py [--rows 1000000] [--repeats 5] [--no-write]
+Prints a markdown table and writes it under "## Engine" in docs/benchmarks.md. Two `e6magic-engine serve`
+processes with the default chunking, one as it starts (freed memory kept for reuse) and one with
+`--return-freed-memory` (glibc's default), are asked in turn; this process only receives the bytes (decode is
+not counted: bench_wire.py measures it).
 """
 from __future__ import annotations
 
@@ -21,13 +23,11 @@ sys.path.insert(0, str(ROOT))
 
 from e6magic._proto import e6x_engine_pb2 as pb  # noqa: E402
 from e6magic._proto import e6x_engine_pb2_grpc as pb_grpc  # noqa: E402
-from e6magic.engine import LocalEngine  # noqa: E402
 from mixed_data import MIXED_QUERY  # noqa: E402 - bench/ is the script folder
+from served import served_engine  # noqa: E402
 
 DOCS = ROOT / "docs" / "benchmarks.md"
 SECTION = "## Engine"
-CHUNK_ROWS = 65536
-
 QUERY = MIXED_QUERY  # the same mixed-type data as the wire benchmark
 
 
@@ -62,44 +62,57 @@ def engine_stream(stub, sid: str, sql: str) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
-    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--no-write", action="store_true")
     args = parser.parse_args()
     sql = QUERY.format(rows=args.rows)
 
     baseline = min(duckdb_export(sql)[0] for _ in range(args.repeats))
-    with LocalEngine(demo=False, chunk_rows=CHUNK_ROWS) as engine:
-        channel = grpc.insecure_channel(engine.address, options=[("grpc.max_receive_message_length", -1)])
-        stub = pb_grpc.QueryEngineServiceStub(channel)
-        sid = stub.authenticate(pb.AuthenticateRequest(user="bench", password=engine.token)).sessionId
-        runs = [engine_stream(stub, sid, sql) for _ in range(args.repeats)]
-        channel.close()
-    total = min(r["total"] for r in runs)
-    stream = min(r["stream"] for r in runs)
-    last = runs[-1]
+    variants = {"kept": (), "returned": ("--return-freed-memory",)}
+    runs: dict[str, list[dict]] = {name: [] for name in variants}
+    with served_engine("--no-demo", *variants["kept"]) as kept, served_engine("--no-demo", *variants["returned"]) as back:
+        stubs = {}
+        for name, (port, token) in (("kept", kept), ("returned", back)):
+            channel = grpc.insecure_channel(f"127.0.0.1:{port}", options=[("grpc.max_receive_message_length", -1)])
+            stub = pb_grpc.QueryEngineServiceStub(channel)
+            stubs[name] = (channel, stub, stub.authenticate(pb.AuthenticateRequest(user="bench", password=token)).sessionId)
+        for _ in range(args.repeats):  # interleaved, so both see the same machine
+            for name, (_, stub, sid) in stubs.items():
+                runs[name].append(engine_stream(stub, sid, sql))
+        for channel, _, _ in stubs.values():
+            channel.close()
+    median = lambda values: sorted(values)[len(values) // 2]  # noqa: E731
+    best = {name: {key: median([r[key] for r in rs]) for key in ("total", "stream")} for name, rs in runs.items()}
+    last = runs["kept"][-1]
     rows = args.rows
     when = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     command = ".venv/bin/python bench/bench_engine.py" + (f" --rows {rows}" if rows != 1_000_000 else "")
     lines = [
         SECTION,
         "",
-        f"Command: `{command}` (CPython {platform.python_version()}, {when}; best of {args.repeats}; "
-        "shared 2-core machine).",
+        f"Command: `{command}` (CPython {platform.python_version()}, {when}; baseline best of {args.repeats}, "
+        f"engine medians of {args.repeats} interleaved runs; shared 2-core machine).",
         "Data: the wire benchmark's query (BIGINT, DOUBLE, DECIMAL(18,2), VARCHAR, DATE, TIMESTAMP, ~10% NULLs each), "
-        f"run by `LocalEngine` (chunks of {CHUNK_ROWS} rows) and received raw over loopback gRPC with "
-        "`getNextResultBatchV2` (not decoded).",
+        "run by `e6magic-engine serve` in its own process (default chunking) and received raw over loopback gRPC "
+        "with `getNextResultBatchV2` (not decoded).",
         "",
         "| measurement | rows | seconds | throughput | vs baseline |",
         "|---|---|---|---|---|",
         f"| baseline: DuckDB `execute(sql).to_arrow_table()` in process | {rows:,} | {baseline:.3f} | "
         f"{rows / baseline / 1e6:.2f} M rows/s | 1.00x |",
-        f"| engine: prepare + execute + metadata + every V2 envelope | {rows:,} | {total:.3f} | "
-        f"{rows / total / 1e6:.2f} M rows/s | {baseline / total:.2f}x the export rate |",
-        f"| engine: streaming only (metadata ready -> endOfStream; encode + gRPC) | {rows:,} | {stream:.3f} | "
-        f"{rows / stream / 1e6:.2f} M rows/s | {baseline / stream:.2f}x the export rate |",
+    ]
+    for name, label in (("kept", "freed memory kept for reuse (the default)"),
+                        ("returned", "`--return-freed-memory` (glibc's default)")):
+        total, stream = best[name]["total"], best[name]["stream"]
+        lines += [
+            f"| engine, {label}: prepare + execute + metadata + every V2 envelope | {rows:,} | {total:.3f} | "
+            f"{rows / total / 1e6:.2f} M rows/s | {baseline / total:.2f}x the export rate |",
+            f"| engine, {label}: streaming only (metadata ready -> endOfStream) | {rows:,} | {stream:.3f} | "
+            f"{rows / stream / 1e6:.2f} M rows/s | {baseline / stream:.2f}x the export rate |",
+        ]
+    lines += [
         "",
-        f"Per run: {last['bytes'] / 1e6:.0f} MB in {last['chunks']} chunks and {last['envelopes']} envelopes "
-        "(up to 16 chunks or 8 MiB each).",
+        f"Per run: {last['bytes'] / 1e6:.0f} MB in {last['chunks']} chunks and {last['envelopes']} envelopes.",
         "",
     ]
     section = "\n".join(lines)
