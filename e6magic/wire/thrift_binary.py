@@ -85,8 +85,8 @@ def string_lengths(buf: bytes, pos: int, count: int) -> np.ndarray:
     """The byte lengths of `count` length-prefixed strings starting at `pos`, as the walk finds them.
 
     Guess, then prove, a block of bytes at a time. A length below 2**24 starts with a zero byte, and
-    text rarely holds one, so a prefix is guessed at the start of every run of zero bytes and 4 bytes
-    after each guessed prefix of an empty string. The guesses are then proved from the first one
+    text rarely holds one, so a prefix is guessed at the start of every run of zero bytes and every
+    4 bytes along it (an empty string's prefix is 4 zero bytes). The guesses are then proved from the first one
     on: a guess counts only if the one before it, read as a length, points exactly at it, so what is
     kept is exactly what the sequential walk would find. Where guessing stops paying (binary data,
     NULs in text, lengths of 2**24 and more), the loop does the rest.
@@ -114,7 +114,7 @@ def _prove_block(buf: bytes, pos: int, window: int, out: np.ndarray) -> tuple[in
     while after_empty.any():  # runs of empty strings: one round each
         more = np.zeros(window, dtype=bool)
         more[4:] = after_empty
-        more &= ~guess
+        more &= zero & ~guess  # a prefix that can be proved starts with a zero byte (its length is below 2**24)
         guess |= more
         after_empty = more[:-4] & empty[:-1]
     starts = np.flatnonzero(guess[: window - 3])  # a prefix needs its 4 bytes inside the window

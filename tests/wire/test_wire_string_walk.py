@@ -72,3 +72,10 @@ def test_text_is_walked_without_the_loop(monkeypatch):
 def test_lengths_the_guess_cannot_see_still_fail_as_the_walk_does(length):
     buf = body([b"ab", b"cd"]) + struct.pack(">i", length) + b"tail"
     assert outcome(string_lengths, buf, 0, 3) == outcome(walk_string_lengths, buf, 0, 3)
+
+
+@pytest.mark.parametrize("length", [-1, -(2**31), 2**24, 2**31 - 1])
+def test_a_bad_length_right_after_an_empty_string_fails_as_the_walk_does(length):
+    """The 4 bytes after an empty string's prefix are guessed to be a prefix: not when they cannot be one."""
+    buf = body([b"ab", b""]) + struct.pack(">i", length) + b"tail"
+    assert outcome(string_lengths, buf, 0, 3) == outcome(walk_string_lengths, buf, 0, 3)
