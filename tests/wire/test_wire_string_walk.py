@@ -79,3 +79,15 @@ def test_a_bad_length_right_after_an_empty_string_fails_as_the_walk_does(length)
     """The 4 bytes after an empty string's prefix are guessed to be a prefix: not when they cannot be one."""
     buf = body([b"ab", b""]) + struct.pack(">i", length) + b"tail"
     assert outcome(string_lengths, buf, 0, 3) == outcome(walk_string_lengths, buf, 0, 3)
+
+
+@SETTINGS
+@given(values=st.lists(AWKWARD, min_size=1, max_size=200), data=st.data(),
+       length=st.one_of(st.integers(-(2**31), 2**31 - 1), st.integers(-4, 300)))
+def test_one_corrupt_prefix_anywhere_fails_or_passes_as_the_walk_does(values, data, length):
+    index = data.draw(st.integers(0, len(values) - 1))
+    at = sum(4 + len(v) for v in values[:index])
+    buf = bytearray(body(values) + b"\x0f\x00\x01")
+    buf[at:at + 4] = struct.pack(">i", length)
+    buf = bytes(buf)
+    assert outcome(string_lengths, buf, 0, len(values)) == outcome(walk_string_lengths, buf, 0, len(values))
