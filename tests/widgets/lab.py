@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -179,3 +180,32 @@ def running_lab(env: dict[str, str] | None = None, app: str = "lab") -> Iterator
             yield lab.start()
         finally:
             lab.stop()
+
+
+def cancel_running_cell(page: Any, engine: Any, index: int) -> tuple[str, float]:
+    """Run cell `index` (a long `%%e6sql`), click its Cancel once the engine runs it, and wait for the cell to end.
+
+    Asserts what a user and the engine would see: the status line says "cancelled" within 2 s of the click, and
+    the engine reports the query cancelled (or already cleared). Returns (query id, seconds from the click to
+    "cancelled" on screen).
+    """
+    from playwright.sync_api import expect
+
+    Lab.run_cell(page, index)
+    status = page.locator(".e6-status")
+    expect(status).to_contain_text("running", timeout=30000)
+    qid = re.search(r"query (\S+) ·", status.inner_text()).group(1)
+    time.sleep(1.0)  # let it really run on the engine
+    assert engine.query_state(qid) == "running"
+    button = page.locator(".e6-cancel")
+    expect(button).to_be_enabled()
+    clicked = time.monotonic()
+    button.click()
+    expect(status).to_contain_text("cancelled", timeout=2000)
+    shown_after = time.monotonic() - clicked
+    deadline = time.monotonic() + 5
+    while engine.query_state(qid) not in ("cancelled", "cleared") and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert engine.query_state(qid) in ("cancelled", "cleared")
+    Lab.wait_cell_done(page, index, timeout=30)
+    return qid, shown_after

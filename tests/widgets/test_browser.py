@@ -16,7 +16,7 @@ import duckdb
 import pytest
 from playwright.sync_api import expect
 
-from lab import Lab, running_lab
+from lab import Lab, cancel_running_cell, running_lab
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -60,25 +60,9 @@ def grid_row(page, which: str) -> list[str]:
 def test_cancel_button_cancels_the_running_query_on_the_engine(lab, engine):
     page = lab.open_notebook("cancel.ipynb", [SETUP, f"%%e6sql\n{LONG_SQL}", "print('after')"])
     run_setup(page)
-    Lab.run_cell(page, 1)
-    status = page.locator(".e6-status")
-    expect(status).to_contain_text("running", timeout=30000)
-    qid = re.search(r"query (\S+) ·", status.inner_text()).group(1)
-    time.sleep(1.0)  # let it really run on the engine
-    assert engine.query_state(qid) == "running"
-    button = page.locator(".e6-cancel")
-    expect(button).to_be_enabled()
-    clicked = time.monotonic()
-    button.click()
-    expect(status).to_contain_text("cancelled", timeout=2000)
-    shown_after = time.monotonic() - clicked
-    deadline = time.monotonic() + 5
-    while engine.query_state(qid) not in ("cancelled", "cleared") and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert engine.query_state(qid) in ("cancelled", "cleared")
-    Lab.wait_cell_done(page, 1, timeout=30)
+    _, shown_after = cancel_running_cell(page, engine, 1)
     assert "cancelled" in Lab.cell_text(page, 1).lower()
-    expect(button).to_be_disabled()
+    expect(page.locator(".e6-cancel")).to_be_disabled()
     shot(page, "status.png", Lab.cell(page, 1))
     print(f"click -> 'cancelled' shown in {shown_after:.2f} s")
 

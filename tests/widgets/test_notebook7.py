@@ -7,9 +7,7 @@ through E6DATA_* variables set on the server, as in test_browser.py.
 from __future__ import annotations
 
 import os
-import re
 import tempfile
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -17,7 +15,7 @@ from urllib.parse import urlsplit
 import pytest
 from playwright.sync_api import expect
 
-from lab import Lab, running_lab
+from lab import Lab, cancel_running_cell, running_lab
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -84,19 +82,7 @@ def test_query_renders_status_and_a_grid_that_pages(server):
 def test_cancel_button_cancels_the_running_query_on_the_engine(server, engine):
     first_request = len(server.requests)
     page = open_and_setup(server, "cancel.ipynb", [f"%%e6sql\n{LONG_SQL}"])
-    Lab.run_cell(page, 1)
-    status = page.locator(".e6-status")
-    expect(status).to_contain_text("running", timeout=30000)
-    qid = re.search(r"query (\S+) ·", status.inner_text()).group(1)
-    time.sleep(0.5)  # let it really run on the engine
-    assert engine.query_state(qid) == "running"
-    page.locator(".e6-cancel").click()
-    expect(status).to_contain_text("cancelled", timeout=2000)
-    deadline = time.monotonic() + 5
-    while engine.query_state(qid) not in ("cancelled", "cleared") and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert engine.query_state(qid) in ("cancelled", "cleared")
-    Lab.wait_cell_done(page, 1, timeout=30)
+    cancel_running_cell(page, engine, 1)
     expect(page.locator(".e6-cancel")).to_be_disabled()
     assert off_machine(server.requests[first_request:]) == []
 
