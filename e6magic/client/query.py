@@ -11,7 +11,6 @@ import pyarrow as pa
 
 from e6magic._proto import e6x_engine_pb2 as pb
 from e6magic.client.exceptions import Error, InterfaceError, NotSupportedError, QueryCancelled
-from e6magic.client.transport import is_session_expired, is_suspended, is_wrong_colour
 from e6magic.wire import ResultMetadata, arrow_schema, decode_chunk, decode_metadata
 
 if TYPE_CHECKING:

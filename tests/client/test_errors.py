@@ -9,7 +9,7 @@ import pytest
 from e6magic.client import DatabaseError, Error, InterfaceError, OperationalError, connect
 from e6magic.client.exceptions import ERROR_FOR_CODE, from_rpc_error
 from e6magic.engine import LocalEngine
-from tests.client.conftest import open_connection, settle
+from tests.client.conftest import settle
 
 
 def free_port() -> int:

@@ -1,7 +1,6 @@
 """SchemaBrowser on the real local engine: lazy levels, search, preview, errors that stay in the widget."""
 from __future__ import annotations
 
-import pytest
 
 import e6magic
 from e6magic.widgets import SchemaBrowser
