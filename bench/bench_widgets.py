@@ -160,6 +160,23 @@ def run_engine(rows_list: list[int], keep_mb: float, page_size: int) -> list[dic
     return results
 
 
+def embedded_kernel(rows: int, keep_mb: float) -> dict[str, float]:
+    """A real kernel (nbclient) on the default embedded engine, which runs inside that kernel: its RSS before a
+    shown-only `%%e6sql` cell, right after it, and 10 s later (when the engine's copy has gone)."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    rss = ("import os\nwith open('/proc/self/statm') as f: "
+           "print(int(f.read().split()[1]) * os.sysconf('SC_PAGE_SIZE') / 2**20)")
+    cells = ["%load_ext e6magic", f"%config E6Magic.grid_keep_mb = {keep_mb}", "%%e6sql\nSELECT 1 AS warm", rss,
+             f"%%e6sql\n{SQL.format(rows=rows)}", rss, "import time; time.sleep(10)", rss]
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
+    NotebookClient(nb, timeout=600, kernel_name="python3").execute()
+    before, after, later = (float(next(o["text"] for o in nb.cells[i].outputs if o.get("name") == "stdout"))
+                            for i in (3, 5, 7))
+    return {"rows": rows, "keep_mb": keep_mb, "before": before, "after": after, "later": later}
+
+
 def report_in_process(r: dict[str, Any], a: argparse.Namespace) -> None:
     print(f"rows {r['rows']:,} in {r['batches']} batches of {a.batch_rows:,}; page size {r['page_size']}")
     print(f"first page after the first batch: {1000 * r['first_page_s']:.2f} ms "
@@ -183,6 +200,8 @@ def main() -> None:
     ap.add_argument("--engine-rows", type=int, nargs="+", default=[1_000_000, 10_000_000])
     ap.add_argument("--keep-mb", type=float, default=256.0, help="E6Magic.grid_keep_mb for the windowed runs")
     ap.add_argument("--skip-in-process", action="store_true", help="only the --engine runs")
+    ap.add_argument("--embedded", action="store_true",
+                    help="also a real kernel on the embedded engine (in that kernel): its memory around a shown cell")
     a = ap.parse_args()
     if a.skip_in_process:
         a.rows = 0
@@ -198,6 +217,16 @@ def main() -> None:
                   f"kernel memory while shown: RSS +{e['rss_shown_mib']:.0f} MiB, result rows held {e['held_mib']:.1f} MiB; "
                   f"last page {e['last_page_s']:.2f} s, sort {e['sort_s']:.2f} s, sorted last page "
                   f"{e['sorted_last_page_s']:.2f} s; RSS after paging +{e['rss_after_paging_mib']:.0f} MiB")
+
+
+    if a.embedded:
+        print("a real kernel on the embedded engine, a shown-only cell of --engine-rows rows:")
+        for rows in a.engine_rows:
+            for keep in (a.keep_mb, 0.0):
+                e = embedded_kernel(rows, keep)
+                mode = f"keep_mb {keep:g}" if keep else "keep whole"
+                print(f"  {rows:>10,} rows {mode:>12}: kernel RSS {e['before']:.0f} MiB before, "
+                      f"+{e['after'] - e['before']:.0f} MiB right after the cell, +{e['later'] - e['before']:.0f} MiB 10 s later")
 
 
 if __name__ == "__main__":
