@@ -85,11 +85,11 @@ def string_lengths(buf: bytes, pos: int, count: int) -> np.ndarray:
     """The byte lengths of `count` length-prefixed strings starting at `pos`, as the walk finds them.
 
     Guess, then prove, a block of bytes at a time. A length below 2**24 starts with a zero byte, and
-    text rarely holds one, so a prefix is guessed at the start of every run of zero bytes and every
-    4 bytes along it (an empty string's prefix is 4 zero bytes). The guesses are then proved from the first one
-    on: a guess counts only if the one before it, read as a length, points exactly at it, so what is
-    kept is exactly what the sequential walk would find. Where guessing stops paying (binary data,
-    NULs in text, lengths of 2**24 and more), the loop does the rest.
+    text rarely holds one, so a prefix is guessed at the start of every run of zero bytes and every 4
+    bytes along it (an empty string's prefix is 4 zero bytes). The guesses are then proved from the
+    first one on: a guess counts only if the one before it, read as a length, points exactly at it, so
+    what is kept is exactly what the sequential walk would find. Where guessing stops paying (binary
+    data, NULs in text, lengths of 2**24 and more), the loop does the rest.
     """
     lengths = np.empty(count, dtype=np.int64)
     done = 0
