@@ -28,9 +28,9 @@ class E6Magic(Configurable):
     feedback = Int(1, help="0: silent; 1: one-line notes (engine started, rows, time); 2: also the SQL sent.").tag(config=True)
     bind_params = Bool(True, help="Bind `:name` from the notebook namespace as a safe literal.").tag(config=True)
     profiles_path = Unicode("", help=f"Connection profiles file (default: $E6MAGIC_PROFILES or {DEFAULT_PROFILES}).").tag(config=True)
-    grid_keep_mb = Float(256.0, help="A result shown in the grid but not assigned to a variable is kept whole in the "
+    grid_keep_mb = Float(256.0, help="A result that is shown but not assigned to a variable is kept whole in the "
                          "kernel up to this size in MiB (estimated from its first batch); past it only the first rows "
-                         "are kept and the grid reads other pages and sorts from the engine. 0: always keep whole.").tag(config=True)
+                         "are kept, and the grid reads other pages and sorts from the engine. 0: always keep whole.").tag(config=True)
     widgets = Bool(True, help="Use the interactive widgets when the frontend can show them; False: plain HTML.").tag(config=True)
 
 

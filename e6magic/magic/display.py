@@ -30,12 +30,14 @@ def schema_tree(connection: Any) -> str:
 class HtmlTable:
     """A plain table of the first rows, with row count and timing; the no-widget fallback."""
 
-    def __init__(self, table: Any, limit: int, seconds: float | None, query_id: str | None) -> None:
+    def __init__(self, table: Any, limit: int, seconds: float | None, query_id: str | None,
+                 total_rows: int | None = None) -> None:
         self.table, self.limit, self.seconds, self.query_id = table, limit, seconds, query_id
+        self.total_rows = total_rows  # the result's row count when the table holds only its first rows
 
     def footer(self) -> str:
-        rows = self.table.num_rows
-        shown = f"showing {min(rows, self.limit):,} of " if rows > self.limit else ""
+        rows = self.table.num_rows if self.total_rows is None else self.total_rows
+        shown = f"showing {min(self.table.num_rows, self.limit):,} of " if rows > self.limit else ""
         took = "" if self.seconds is None else f" in {self.seconds:.3f} s"
         qid = f" · query {self.query_id}" if self.query_id else ""
         return f"{shown}{rows:,} row{'s' if rows != 1 else ''}{took}{qid}"
@@ -84,12 +86,12 @@ class Display:
             return None
         return StreamedGrid(widgets.ResultGrid, max(1, self.config.display_limit))
 
-    def result(self, table: Any, seconds: float | None, query_id: str | None) -> None:
+    def result(self, table: Any, seconds: float | None, query_id: str | None, total_rows: int | None = None) -> None:
         widgets = self._use_widgets()
         if widgets is not None:
             widgets.ResultGrid(table, page_size=max(1, self.config.display_limit)).show()
         else:
-            display(HtmlTable(table, self.config.display_limit, seconds, query_id))
+            display(HtmlTable(table, self.config.display_limit, seconds, query_id, total_rows))
 
     def schema(self, connection: Any) -> Callable[[], str] | None:
         """`--schema`: the SchemaBrowser in a kernel; else a blocking call that lists a text tree."""

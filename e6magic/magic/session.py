@@ -246,9 +246,10 @@ class Session:
             self._background(cmd, last, handle, limit, started, is_last)
             return last
         status = None
-        # the grid streams only where the finished result would be shown: the last statement of a
-        # cell that assigns no variable
-        stream = self.display.stream() if is_last and cell is not None and cmd.target is None else None
+        # A result is only shown where it is the last statement of a cell that assigns no variable: the grid
+        # streams there, and a result too big to keep whole keeps its first rows.
+        shown = is_last and cell is not None and cmd.target is None
+        stream = self.display.stream() if shown else None
 
         def tick() -> None:
             if status is not None:
@@ -262,8 +263,7 @@ class Session:
             if self._straight_to_pandas(cmd, limit, is_last):  # assigned: never streamed to a grid
                 last.value = yield Work(cursor.fetch_df, cancel=handle.cancel, tick=tick)
             else:
-                keep = int(self.config.grid_keep_mb * 2**20) if stream is not None and self.config.grid_keep_mb > 0 \
-                    else None
+                keep = int(self.config.grid_keep_mb * 2**20) if shown and self.config.grid_keep_mb > 0 else None
                 window_rows = max(WINDOW_ROWS, WINDOW_PAGES * max(1, self.config.display_limit))
                 last.table, last.total_rows = yield Work(
                     lambda: collect(cursor, handle, limit, into, keep, window_rows), cancel=handle.cancel, tick=tick)
@@ -322,7 +322,7 @@ class Session:
                 shape = f"{rows:,} row{'' if rows == 1 else 's'}"
                 self.display.note(f"e6sql: {cmd.target} = {shape} (query {last.query_id}).")
         elif not line_mode and last.grid is None:
-            self.display.result(last.table, last.timings.get("total"), last.query_id)
+            self.display.result(last.table, last.timings.get("total"), last.query_id, last.total_rows)
         if cmd.explain:
             self.display.plan(last.plan())
         if line_mode and cmd.target is None:

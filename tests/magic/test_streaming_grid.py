@@ -132,3 +132,17 @@ def test_small_results_are_kept_whole_under_the_limit(kernel_ip):
     kernel_ip.run_cell(f"%%e6sql\n{SQL}").raise_error()
     [grid] = kernel_ip.grids
     assert grid.kept_rows == -1 and kernel_ip.user_ns["_e6"].complete
+
+
+def test_without_widgets_a_result_too_big_to_keep_keeps_its_first_rows_and_says_how_many_there_are(ip, engine, capsys):
+    """A terminal or a frontend without widgets prints the first rows: it no longer reads the whole result for them."""
+    ip.run_cell("%config E6Magic.grid_keep_mb = 1")
+    ip.run_cell(f"%%e6sql\n{SQL}").raise_error()
+    last = ip.user_ns["_e6"]
+    assert last.state == "finished" and last.row_count == ROWS and not last.complete
+    assert 10_000 <= last.table.num_rows < ROWS // 10
+    assert last.handle.rows_fetched < ROWS // 4  # the rest was never sent over
+    assert "showing 50 of 2,000,000 rows" in capsys.readouterr().out
+    assert last.query_id not in engine.queries() and last.plan()["planner"]
+    with pytest.raises(RuntimeError, match=r"returned 2,000,000 rows.*Assign it"):
+        last.to_pandas()
