@@ -293,11 +293,18 @@ class Session:
                 f"{last.total_rows:,} rows: the first {last.table.num_rows:,} kept, other pages read from the engine")
             status.finish("finished", kept)
         last.timings.update(_timings(handle, started))
-        if (cmd.explain and is_last) or last.total_rows is not None:
+        if cmd.explain and is_last:
             last._plan = yield Work(cursor.explain_analyse)
-        if last.total_rows is not None:
+        elif last.total_rows is not None:
             # Only a window is kept here, and the grid reads other pages with queries of its own: the engine's
             # copy of the whole result goes now (in the embedded engine that copy is in this very kernel).
+            from e6magic.client import Error as ClientError
+
+            try:
+                last._plan = yield Work(cursor.explain_analyse)
+            except ClientError:
+                pass  # the window is shown all the same; _e6.plan() then says the query is gone
+        if last.total_rows is not None:
             yield Work(last.release)
         if not is_last:
             cursor.close()  # clears it on the engine; only the last query stays for _e6.plan()

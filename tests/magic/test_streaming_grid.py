@@ -146,3 +146,20 @@ def test_without_widgets_a_result_too_big_to_keep_keeps_its_first_rows_and_says_
     assert last.query_id not in engine.queries() and last.plan()["planner"]
     with pytest.raises(RuntimeError, match=r"returned 2,000,000 rows.*Assign it"):
         last.to_pandas()
+
+
+def test_a_window_is_shown_even_when_the_engine_cannot_give_its_plan(ip, engine, monkeypatch):
+    from e6magic.client import OperationalError
+    from e6magic.client.cursor import Cursor
+
+    def no_plan(self):
+        raise OperationalError("engine 127.0.0.1 dropped the connection", query_id=self.query_id)
+
+    monkeypatch.setattr(Cursor, "explain_analyse", no_plan)  # the one call the window adds; the rest is real
+    ip.run_cell("%config E6Magic.grid_keep_mb = 1")
+    ip.run_cell(f"%%e6sql\n{SQL}").raise_error()
+    last = ip.user_ns["_e6"]
+    assert last.state == "finished" and not last.complete and last.table.num_rows >= 10_000
+    assert last.query_id not in engine.queries()
+    with pytest.raises(RuntimeError, match="no longer kept on the engine"):
+        last.plan()
