@@ -12,6 +12,7 @@ import argparse
 import datetime
 import pathlib
 import platform
+import statistics
 import sys
 import time
 
@@ -68,9 +69,8 @@ def main() -> None:
     sql = QUERY.format(rows=args.rows)
 
     baseline = min(duckdb_export(sql)[0] for _ in range(args.repeats))
-    variants = {"kept": (), "returned": ("--return-freed-memory",)}
-    runs: dict[str, list[dict]] = {name: [] for name in variants}
-    with served_engine("--no-demo", *variants["kept"]) as kept, served_engine("--no-demo", *variants["returned"]) as back:
+    runs: dict[str, list[dict]] = {"kept": [], "returned": []}
+    with served_engine("--no-demo") as kept, served_engine("--no-demo", "--return-freed-memory") as back:
         stubs = {}
         for name, (port, token) in (("kept", kept), ("returned", back)):
             channel = grpc.insecure_channel(f"127.0.0.1:{port}", options=[("grpc.max_receive_message_length", -1)])
@@ -81,8 +81,7 @@ def main() -> None:
                 runs[name].append(engine_stream(stub, sid, sql))
         for channel, _, _ in stubs.values():
             channel.close()
-    median = lambda values: sorted(values)[len(values) // 2]  # noqa: E731
-    best = {name: {key: median([r[key] for r in rs]) for key in ("total", "stream")} for name, rs in runs.items()}
+    best = {name: {key: statistics.median(r[key] for r in rs) for key in ("total", "stream")} for name, rs in runs.items()}
     last = runs["kept"][-1]
     rows = args.rows
     when = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
