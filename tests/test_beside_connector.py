@@ -3,15 +3,16 @@ from __future__ import annotations
 
 import json
 import os
+import pathlib
 import subprocess
 import sys
 import textwrap
 
 import pytest
 from google.protobuf import descriptor_pool
+from peers import LEGACY_PATH, VERSIONS
 
 from e6magic._proto import POOL, cluster_pb2, e6x_engine_pb2, regenerate
-from peers import LEGACY_PATH, VERSIONS
 
 # Each order runs in a fresh interpreter: the clash (protobuf refusing a second, different
 # e6x_engine.proto in one pool) happens at import, so it can only be seen before either is imported.
@@ -49,8 +50,8 @@ def _run(engine, order: str, version: str) -> dict:
         if not (LEGACY_PATH / "e6data_python_connector").is_dir():
             pytest.skip(f"connector 2.3.15 is not installed in {LEGACY_PATH}")
         env["PYTHONPATH"] = str(LEGACY_PATH)
-    done = subprocess.run([sys.executable, "-c", _SNIPPET, order], env=env, capture_output=True, text=True,
-                          timeout=120)
+    done = subprocess.run([sys.executable, "-c", _SNIPPET, order], check=False, env=env, capture_output=True,
+                          text=True, timeout=120)
     assert done.returncode == 0, done.stderr[-3000:]
     (line,) = [line for line in done.stdout.splitlines() if line.startswith("@@")]
     return json.loads(line[2:])
@@ -73,9 +74,10 @@ def test_the_stubs_use_the_private_pool_not_the_default_one():
 
 def test_regenerate_writes_the_private_pool_form():
     for module in (e6x_engine_pb2, cluster_pb2):
-        text = open(module.__file__, encoding="utf-8").read()
+        text = pathlib.Path(module.__file__).read_text(encoding="utf-8")
         assert regenerate.private_pool(text) == text  # what is checked in is what regenerate produces
-    generated = "# @@protoc_insertion_point(imports)\nDESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'x')\n"
+    generated = ("# @@protoc_insertion_point(imports)\n"
+                 "DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'x')\n")
     rewritten = regenerate.private_pool(generated)
     assert "Default()" not in rewritten and "from e6magic._proto import POOL as _POOL" in rewritten
     with pytest.raises(ValueError, match="protoc changed shape"):

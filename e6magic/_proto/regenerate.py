@@ -37,7 +37,7 @@ def main() -> int:
         return 1
     for grpc_file in HERE.glob("*_pb2_grpc.py"):
         # protoc writes top-level imports; the stubs live inside a package
-        text = re.sub(r"^import (\w+_pb2) as", r"from . import \1 as", grpc_file.read_text(), flags=re.M)
+        text = re.sub(r"^import (\w+_pb2) as", r"from . import \1 as", grpc_file.read_text(), flags=re.MULTILINE)
         grpc_file.write_text(text)
     for pb2_file in HERE.glob("*_pb2.py"):
         pb2_file.write_text(private_pool(pb2_file.read_text()))
