@@ -4,21 +4,45 @@ from __future__ import annotations
 from typing import Any
 
 from e6magic.client import (
+    BINARY,
+    DATETIME,
+    NUMBER,
+    ROWID,
+    STRING,
+    Binary,
     Connection,
     DatabaseError,
+    DataError,
+    Date,
+    DateFromTicks,
     Error,
+    IntegrityError,
     InterfaceError,
+    InternalError,
+    NotSupportedError,
     OperationalError,
     ProgrammingError,
     QueryCancelled,
+    Time,
+    TimeFromTicks,
+    Timestamp,
+    TimestampFromTicks,
+    Warning,
+    apilevel,
     connect,
+    paramstyle,
+    threadsafety,
 )
 
 __version__ = "0.1.0"
 
+# PEP 249 asks for the module globals, type objects, constructors and exceptions on the driver module itself
 __all__ = [
-    "Connection", "DatabaseError", "Error", "InterfaceError", "OperationalError", "ProgrammingError",
-    "QueryCancelled", "__version__", "browse", "connect", "load_ipython_extension", "unload_ipython_extension",
+    "BINARY", "Binary", "Connection", "DATETIME", "DataError", "DatabaseError", "Date", "DateFromTicks",
+    "Error", "IntegrityError", "InterfaceError", "InternalError", "NUMBER", "NotSupportedError",
+    "OperationalError", "ProgrammingError", "QueryCancelled", "ROWID", "STRING", "Time", "TimeFromTicks",
+    "Timestamp", "TimestampFromTicks", "Warning", "__version__", "apilevel", "browse", "connect",
+    "load_ipython_extension", "paramstyle", "threadsafety", "unload_ipython_extension",
 ]
 
 

@@ -3,6 +3,23 @@ from __future__ import annotations
 
 from e6magic.client.connection import Connection, connect
 from e6magic.client.cursor import Cursor
+from e6magic.client.dbapi import (
+    BINARY,
+    DATETIME,
+    NUMBER,
+    ROWID,
+    STRING,
+    Binary,
+    Date,
+    DateFromTicks,
+    Time,
+    TimeFromTicks,
+    Timestamp,
+    TimestampFromTicks,
+    apilevel,
+    paramstyle,
+    threadsafety,
+)
 from e6magic.client.exceptions import (
     DatabaseError,
     DataError,
@@ -18,12 +35,10 @@ from e6magic.client.exceptions import (
 )
 from e6magic.client.query import QueryHandle
 
-apilevel = "2.0"
-threadsafety = 2
-paramstyle = "pyformat"
-
 __all__ = [
-    "Connection", "Cursor", "DataError", "DatabaseError", "Error", "IntegrityError", "InterfaceError",
-    "InternalError", "NotSupportedError", "OperationalError", "ProgrammingError", "QueryCancelled", "QueryHandle",
-    "Warning", "apilevel", "connect", "paramstyle", "threadsafety",
+    "BINARY", "Binary", "Connection", "Cursor", "DATETIME", "DataError", "DatabaseError", "Date",
+    "DateFromTicks", "Error", "IntegrityError", "InterfaceError", "InternalError", "NUMBER",
+    "NotSupportedError", "OperationalError", "ProgrammingError", "QueryCancelled", "QueryHandle", "ROWID",
+    "STRING", "Time", "TimeFromTicks", "Timestamp", "TimestampFromTicks", "Warning", "apilevel", "connect",
+    "paramstyle", "threadsafety",
 ]

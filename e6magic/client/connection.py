@@ -12,6 +12,7 @@ import grpc
 from e6magic._proto import cluster_pb2 as cpb
 from e6magic._proto import e6x_engine_pb2 as pb
 from e6magic.client import strategy as strategies
+from e6magic.client import exceptions as _errors
 from e6magic.client.exceptions import Error, InterfaceError, OperationalError, ProgrammingError
 from e6magic.client.oauth import BearerTokens
 from e6magic.client.transport import Transport, is_session_expired, is_suspended, is_wrong_colour
@@ -30,6 +31,19 @@ class Connection:
     value can end its literal early there; that mode is still injection-safe on DuckDB, where backslashes would
     then arrive doubled. `fetchone()` returns a tuple, not the official connector's one-row list.
     """
+
+    # PEP 249's optional extension: the exception classes as attributes, so code holding only a connection
+    # can catch them
+    Warning = _errors.Warning
+    Error = _errors.Error
+    InterfaceError = _errors.InterfaceError
+    DatabaseError = _errors.DatabaseError
+    DataError = _errors.DataError
+    OperationalError = _errors.OperationalError
+    IntegrityError = _errors.IntegrityError
+    InternalError = _errors.InternalError
+    ProgrammingError = _errors.ProgrammingError
+    NotSupportedError = _errors.NotSupportedError
 
     def __init__(self, host: str, port: int, username: str | None = None, password: str | None = None,
                  database: str | None = None, catalog: str | None = None, cluster_name: str | None = None,
@@ -99,10 +113,13 @@ class Connection:
         self.transport.close()
 
     def commit(self) -> None:
-        """The engine has no transactions to commit; kept for PEP 249."""
+        """The engine has no transactions: every statement stands on its own, so there is nothing to commit."""
+        self._check_open()
 
     def rollback(self) -> None:
-        raise OperationalError("the e6data engine has no transactions to roll back")
+        """Always `NotSupportedError` (PEP 249's answer for a database without transactions)."""
+        self._check_open()
+        raise _errors.NotSupportedError("the e6data engine has no transactions to roll back")
 
     def __enter__(self) -> "Connection":
         return self

@@ -7,10 +7,11 @@ from typing import TYPE_CHECKING, Any, Callable
 import pyarrow as pa
 
 from e6magic._proto import e6x_engine_pb2 as pb
-from e6magic.client.exceptions import InterfaceError
+from e6magic.client.exceptions import InterfaceError, ProgrammingError
 from e6magic.client.frame import build_frame, to_pandas  # noqa: F401 - to_pandas is part of this module's API
 from e6magic.client.params import bind
 from e6magic.client.query import QueryHandle
+from e6magic.wire.types import VectorType, vector_type_from_name
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -35,6 +36,7 @@ class Cursor:
         self._rows_batch: pa.RecordBatch | None = None  # the batch `_rows` came from
         self._row_pos = 0
         self._pending: pa.RecordBatch | None = None  # a batch taken for rows but not yet turned into rows
+        self._many_rowcount: int | None = None  # executemany's total, until the next execute
         self.closed = False
 
     def __repr__(self) -> str:
@@ -46,6 +48,7 @@ class Cursor:
         """Start a query and return its handle as soon as the engine prepared and accepted it."""
         self._check_open()
         self._release()
+        self._many_rowcount = None
         text = bind(_strip(sql), params, backslash_escapes=self.connection.backslash_escapes)
         handle = QueryHandle(self.connection, text, catalog=self.catalog, schema=self.database,
                              on_progress=on_progress)
@@ -59,10 +62,22 @@ class Cursor:
         return handle.query_id  # type: ignore[return-value]
 
     def executemany(self, sql: str, seq_of_params: Sequence[Mapping[str, Any] | Sequence[Any]]) -> str | None:
-        query_id = None
+        """Run `sql` once per parameter set; afterwards `rowcount` is the rows all of them changed (-1 when
+        one of them had a result set). Returns the last query's id."""
+        query_id, total = None, 0
         for params in seq_of_params:
             query_id = self.execute(sql, params)
+            count = self.rowcount if self.description is None else -1
+            total = -1 if total < 0 or count < 0 else total + count
+        self._many_rowcount = total if query_id is not None else None
         return query_id
+
+    def setinputsizes(self, sizes: Sequence[Any]) -> None:
+        """Accepted and ignored (PEP 249 allows it): parameters are bound as SQL literals, so there is nothing
+        to preallocate."""
+
+    def setoutputsize(self, size: int, column: int | None = None) -> None:
+        """Accepted and ignored (PEP 249 allows it): results arrive whole in Arrow batches, never truncated."""
 
     @property
     def query_id(self) -> str | None:
@@ -74,13 +89,32 @@ class Cursor:
 
     @property
     def description(self) -> list[tuple[Any, ...]] | None:
-        if self._handle is None or self._handle.metadata is None:
+        """PEP 249's seven-item column tuples; None before a query and for statements with no result set
+        (DDL, DML). `type_code` is the engine's type name (compare it with `e6magic.STRING`, `NUMBER`...);
+        decimals carry precision (the wire's 38) and scale (the result's own, from its first batch)."""
+        if self._handle is None or self._handle.metadata is None or not self._handle.metadata.columns:
             return None
-        return [(c.name, c.type_name, None, None, None, None, True) for c in self._handle.metadata.columns]
+        columns = self._handle.metadata.columns
+        decimals = _decimal_types(self._first_batch_schema(), columns) if any(
+            vector_type_from_name(c.type_name) == VectorType.DECIMAL128 for c in columns) else {}
+        return [(c.name, c.type_name, None, None, *decimals.get(i, (None, None)), True)
+                for i, c in enumerate(columns)]
+
+    def _first_batch_schema(self) -> pa.Schema:
+        """The decoded schema of what is left (a batch's, which knows decimal scales and zones), reading the
+        next batch into `_pending` if need be: it is still handed out, by rows or by batches."""
+        if self._rows_batch is not None:
+            return self._rows_batch.schema
+        if self._pending is None:
+            self._pending = next(self._result_batches(), None)
+        return self._pending.schema if self._pending is not None else self._schema()
 
     @property
     def rowcount(self) -> int:
-        """Rows in the result, from the metadata the engine already sent (no extra call); -1 before that."""
+        """Rows in the result, or rows changed by DDL/DML (summed over `executemany`), from the metadata the
+        engine already sent (no extra call); -1 before that."""
+        if self._many_rowcount is not None:
+            return self._many_rowcount
         if self._handle is None or self._handle.metadata is None:
             return -1
         return self._handle.metadata.row_count
@@ -105,7 +139,15 @@ class Cursor:
             self._batches = self._handle.batches()
         return self._batches
 
+    def _check_result_set(self) -> None:
+        if self._handle is None:
+            raise InterfaceError("no query was executed on this cursor")
+        if not self._handle.wait_metadata().columns:
+            raise ProgrammingError("the last statement has no result set to fetch (DDL or DML)",
+                                   query_id=self._handle.query_id)
+
     def fetchone(self) -> tuple[Any, ...] | None:
+        self._check_result_set()
         while self._row_pos >= len(self._rows):
             if not self._next_rows():
                 return None
@@ -114,6 +156,7 @@ class Cursor:
         return row
 
     def fetchmany(self, size: int | None = None) -> list[tuple[Any, ...]]:
+        self._check_result_set()
         size = self.arraysize if size is None else size
         out: list[tuple[Any, ...]] = []
         while len(out) < size:
@@ -125,6 +168,7 @@ class Cursor:
         return out
 
     def fetchall(self) -> list[tuple[Any, ...]]:
+        self._check_result_set()
         out = list(self._rows[self._row_pos:])
         self._row_pos = len(self._rows)
         while self._next_rows():
@@ -233,6 +277,15 @@ class Cursor:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _decimal_types(schema: pa.Schema, columns: Sequence[Any]) -> dict[int, tuple[int, int]]:
+    """(precision, scale) of each decimal column, by position."""
+    out = {}
+    for i, _column in enumerate(columns):
+        if i < len(schema) and pa.types.is_decimal(schema.field(i).type):
+            out[i] = (schema.field(i).type.precision, schema.field(i).type.scale)
+    return out
 
 
 def _strip(sql: str) -> str:

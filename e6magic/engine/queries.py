@@ -57,6 +57,7 @@ class Query:
     schema: str
     colour: str
     parse_ms: int
+    returns_rows: bool = True  # False for DDL and DML: the answer is a count of changed rows, no result set
     state: str = "prepared"
     created: float = field(default_factory=time.monotonic)
     started: float | None = None
@@ -102,13 +103,14 @@ class QueryRegistry:
         started = time.perf_counter()
         cursor = self._db.cursor()
         try:
-            cursor.extract_statements(sql)  # syntax errors belong to prepare, as on the real engine
+            statements = cursor.extract_statements(sql)  # syntax errors belong to prepare, as on the real engine
         except duckdb.Error as exc:
             raise query_error(exc, query_id) from exc
         finally:
             cursor.close()
         query = Query(query_id, session_id, sql, catalog or self.default_catalog, schema or DEFAULT_SCHEMA, colour,
-                      parse_ms=int((time.perf_counter() - started) * 1000))
+                      parse_ms=int((time.perf_counter() - started) * 1000),
+                      returns_rows=not statements or returns_rows(statements[-1]))
         with self._lock:
             self._queries[query_id] = query
         return query
@@ -135,7 +137,11 @@ class QueryRegistry:
             cursor.execute("SET enable_profiling = 'no_output'")
             cursor.execute(f'USE "{_quoted(query.catalog)}"."{_quoted(query.schema)}"')
             relation = cursor.sql(query.sql)
-            table, vector_types = _materialise(relation)
+            if query.returns_rows or _has_returning(relation):
+                table, vector_types = _materialise(relation)
+                row_count = table.num_rows
+            else:
+                table, vector_types, row_count = pa.table({}), None, _changed_rows(relation)
             profile = json.loads(cursor.get_profiling_information(format="json"))
         except Exception as exc:  # noqa: BLE001 - every failure becomes the query's answer
             with query._lock:
@@ -145,8 +151,8 @@ class QueryRegistry:
         else:
             with query._lock:
                 if query.state != "cancelled":
-                    query.row_count = table.num_rows
-                    query.metadata = encode_metadata(metadata_for(table.schema, table.num_rows, vector_types))
+                    query.row_count = row_count
+                    query.metadata = encode_metadata(metadata_for(table.schema, row_count, vector_types))
                     query.profile = profile
                     query._chunks = EncodedChunks(table.to_batches(max_chunksize=self.chunk_rows), vector_types,
                                                   self._encoders)
@@ -291,6 +297,29 @@ class EncodedChunks:
 
 def _quoted(identifier: str) -> str:
     return identifier.replace('"', '""')
+
+
+def returns_rows(statement: duckdb.Statement) -> bool:
+    """Whether a statement answers with a result set; DDL, DML and SET answer with a count of changed rows.
+
+    DuckDB hands back a one-column "Count" relation for DDL and DML, which a client would take for a result.
+    """
+    expected = statement.expected_result_type
+    return duckdb.ExpectedResultType.CHANGED_ROWS not in expected and expected != [duckdb.ExpectedResultType.NOTHING]
+
+
+def _has_returning(relation: duckdb.DuckDBPyRelation | None) -> bool:
+    # DuckDB answers DDL/DML with a "Count" relation, DROP and SET with "Success"; anything else (INSERT ...
+    # RETURNING) has rows to show
+    return relation is not None and relation.columns not in (["Count"], ["Success"])
+
+
+def _changed_rows(relation: duckdb.DuckDBPyRelation | None) -> int:
+    """The rows a DDL/DML statement changed (DuckDB's "Count" answer); 0 where it has none."""
+    if relation is None or relation.columns != ["Count"]:
+        return 0
+    counts = relation.fetchall()
+    return int(sum(row[0] or 0 for row in counts))
 
 
 def _materialise(relation: duckdb.DuckDBPyRelation | None) -> tuple[pa.Table, list[VectorType] | None]:

@@ -1,0 +1,35 @@
+"""`e6magic` and `e6magic.client` export exactly their public names (PEP 249's on the driver module itself)."""
+from __future__ import annotations
+
+import inspect
+
+import pytest
+
+import e6magic
+import e6magic.client
+
+PEP_249 = ["BINARY", "DATETIME", "NUMBER", "ROWID", "STRING", "Binary", "DataError", "DatabaseError", "Date",
+           "DateFromTicks", "Error", "IntegrityError", "InterfaceError", "InternalError", "NotSupportedError",
+           "OperationalError", "ProgrammingError", "Time", "TimeFromTicks", "Timestamp", "TimestampFromTicks",
+           "Warning", "apilevel", "connect", "paramstyle", "threadsafety"]
+
+
+@pytest.mark.parametrize("module", [e6magic, e6magic.client], ids=lambda m: m.__name__)
+def test_all_is_the_sorted_public_surface(module):
+    public = sorted(name for name in vars(module) if not name.startswith("_") and not
+                    inspect.ismodule(getattr(module, name)) and name != "annotations" and name != "Any")
+    assert module.__all__ == sorted(module.__all__)
+    assert sorted(set(module.__all__) - {"__version__"}) == public
+
+
+@pytest.mark.parametrize("module", [e6magic, e6magic.client], ids=lambda m: m.__name__)
+def test_pep_249_names_are_on_the_module(module):
+    assert set(PEP_249) <= set(module.__all__)
+
+
+def test_contract_signatures():
+    assert list(inspect.signature(e6magic.Connection.cursor).parameters)[:3] == ["self", "catalog_name", "db_name"]
+    assert list(inspect.signature(e6magic.client.Cursor.execute).parameters) == ["self", "sql", "params"]
+    assert list(inspect.signature(e6magic.client.Cursor.executemany).parameters) == ["self", "sql", "seq_of_params"]
+    assert list(inspect.signature(e6magic.client.Cursor.setinputsizes).parameters) == ["self", "sizes"]
+    assert list(inspect.signature(e6magic.client.Cursor.setoutputsize).parameters) == ["self", "size", "column"]
