@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any, Callable
 import pyarrow as pa
 
 from e6magic._proto import e6x_engine_pb2 as pb
+from e6magic.client import arrow_stream
 from e6magic.client.exceptions import InterfaceError, ProgrammingError
 from e6magic.client.frame import build_frame, to_pandas  # noqa: F401 - to_pandas is part of this module's API
 from e6magic.client.params import bind
@@ -15,6 +16,7 @@ from e6magic.wire.types import VectorType, vector_type_from_name
 
 if TYPE_CHECKING:
     import pandas as pd
+    import polars as pl
 
     from e6magic.client.connection import Connection
 
@@ -192,6 +194,25 @@ class Cursor:
             yield self._pending
             self._pending = None
         yield from self._result_batches()
+
+    def fetch_arrow_reader(self) -> pa.RecordBatchReader:
+        """The rest of the result as a `pyarrow.RecordBatchReader`: its schema is known before the first batch
+        is read (decimal scales and zones as the first chunk has them), and batches are pulled from the engine
+        as the reader is read, so memory stays at about a batch. DuckDB, polars and pyarrow take it as it is."""
+        # fetch_batches() is a generator: nothing is taken from the result until the reader is read, so a consumer
+        # that asks for a stream only to learn its schema (DuckDB does, twice, before it scans) loses no rows
+        return arrow_stream.reader(self._first_batch_schema(), self.fetch_batches())
+
+    def __arrow_c_stream__(self, requested_schema: object | None = None) -> object:
+        """The Arrow PyCapsule stream protocol: `duckdb.sql("SELECT * FROM cur")`, `polars.DataFrame(cur)` and
+        `pyarrow.table(cur)` read the rest of the result straight from the cursor (`polars.from_arrow(cur)` makes
+        a Series of structs, polars' choice for a bare stream: give it `cur.fetch_arrow_reader()` instead)."""
+        return self.fetch_arrow_reader().__arrow_c_stream__(requested_schema)
+
+    def fetch_polars(self) -> pl.DataFrame:
+        """The rest of the result as a polars DataFrame, built from the Arrow stream (polars is optional:
+        ImportError naming the pip command where it is missing)."""
+        return arrow_stream.to_polars(self.fetch_arrow_reader())
 
     def fetch_arrow(self) -> pa.Table:
         batches = list(self.fetch_batches())

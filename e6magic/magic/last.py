@@ -101,6 +101,8 @@ class LastQuery:
     def to_arrow(self) -> Any:
         self._raise_if_unfinished()
         if self.table is None:  # assigned straight to a DataFrame: only that was kept
+            if _is_polars(self.value):
+                return self.value.to_arrow()
             import pyarrow as pa
 
             return pa.Table.from_pandas(self.value, preserve_index=False)
@@ -108,7 +110,9 @@ class LastQuery:
 
     def to_pandas(self) -> Any:
         self._raise_if_unfinished()
-        return self.value if self.table is None else self.table.to_pandas()
+        if self.table is None:
+            return self.value.to_pandas() if _is_polars(self.value) else self.value
+        return self.table.to_pandas()
 
     def result(self) -> Any:
         """The value in the configured output type (what an output variable gets)."""
@@ -140,3 +144,7 @@ class LastQuery:
         took = "" if total is None else f", {total:.3f} s"
         first = self.sql.strip().splitlines()[0][:60] if self.sql.strip() else ""
         return f"<e6 query {self.query_id} {self.state}{rows}{took}: {first!r}>"
+
+
+def _is_polars(value: Any) -> bool:
+    return type(value).__module__.startswith("polars")  # no import: polars is optional

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from IPython.core.error import UsageError
@@ -57,12 +57,18 @@ def to_output(table: Any, output: str) -> Any:
     if output == "arrow":
         return table
     if output == "polars":
-        try:
-            import polars
-        except ImportError as exc:
-            raise UsageError("E6Magic.output = 'polars' needs polars: pip install polars") from exc
-        return polars.from_arrow(table)
+        from e6magic.client.arrow_stream import to_polars
+
+        return _polars(lambda: to_polars(table))
     return to_pandas(table)
+
+
+def _polars(make: Callable[[], Any]) -> Any:
+    """The client's polars conversion (its Arrow stream path), its missing-polars error as a usage error."""
+    try:
+        return make()
+    except ImportError as exc:
+        raise UsageError(f"E6Magic.output = 'polars': {exc}") from exc
 
 
 def collect(cursor: Any, handle: Any, limit: int | None, into: list[Any] | None = None,
@@ -260,8 +266,9 @@ class Session:
         try:
             status = last.status = self.display.status(handle)
             into = stream.batches if stream is not None else None
-            if self._straight_to_pandas(cmd, limit, is_last):  # assigned: never streamed to a grid
-                last.value = yield Work(cursor.fetch_df, cancel=handle.cancel, tick=tick)
+            straight = self._straight(cursor, cmd, limit, is_last)
+            if straight is not None:  # assigned: never streamed to a grid
+                last.value = yield Work(straight, cancel=handle.cancel, tick=tick)
             else:
                 keep = int(self.config.grid_keep_mb * 2**20) if shown and self.config.grid_keep_mb > 0 else None
                 window_rows = max(WINDOW_ROWS, WINDOW_PAGES * max(1, self.config.display_limit))
@@ -342,10 +349,10 @@ class Session:
         ns = self.shell.user_ns
 
         cursor = last._cursor
-        straight = self._straight_to_pandas(cmd, limit, is_last)
+        straight = self._straight(cursor, cmd, limit, is_last)
 
         def work() -> Any:
-            return cursor.fetch_df() if straight else collect(cursor, handle, limit)[0]
+            return straight() if straight is not None else collect(cursor, handle, limit)[0]
 
         def done(future: Any) -> None:
             try:
@@ -370,10 +377,17 @@ class Session:
                           + (f"; {cmd.target} is set when it finishes" if cmd.target else "")
                           + " (_e6.wait(), _e6.cancel()).")
 
-    def _straight_to_pandas(self, cmd: Command, limit: int | None, is_last: bool) -> bool:
-        """A whole result bound for a pandas variable is built column by column as it arrives (the client's
-        `fetch_df`), so the kernel never holds it as Arrow and pandas at once; `_e6` then keeps the DataFrame."""
-        return is_last and cmd.target is not None and limit is None and self.config.output == "pandas"
+    def _straight(self, cursor: Any, cmd: Command, limit: int | None, is_last: bool) -> Callable[[], Any] | None:
+        """How a whole result bound for a pandas or polars variable is read straight into it: pandas column by
+        column as it arrives (the client's `fetch_df`), polars from the client's Arrow stream (`fetch_polars`),
+        so the kernel never holds it twice; `_e6` then keeps that frame. None: read as an Arrow table."""
+        if not (is_last and cmd.target is not None and limit is None):
+            return None
+        if self.config.output == "pandas":
+            return cursor.fetch_df
+        if self.config.output == "polars":
+            return lambda: _polars(cursor.fetch_polars)
+        return None
 
     def _error(self, exc: BaseException) -> BaseException:
         """The error the cell ends with: one line unless `short_errors` is off."""
