@@ -6,6 +6,7 @@ import os
 import pathlib
 import subprocess
 import sys
+import tempfile
 import textwrap
 from typing import Any
 
@@ -47,12 +48,19 @@ def emit(value):
     sys.stdout.write("\\n@@PEER@@" + json.dumps(value) + "\\n")
     sys.stdout.flush()
 
+def data():
+    """What the test passed as `data=` (JSON, through a file: too big for an environment variable)."""
+    with open(os.environ["PEER_DATA"], encoding="utf-8") as f:
+        return json.load(f)
+
 emit_version = e6data_python_connector.__file__
 '''
 
 
-def run_peer(snippet: str, *, version: str, host: str, port: int, token: str, timeout: float = 300) -> Any:
-    """Run `snippet` under connector `version`; returns the last value it emit()ted. Raises with its stderr."""
+def run_peer(snippet: str, *, version: str, host: str, port: int, token: str, timeout: float = 300,
+             data: Any = None) -> Any:
+    """Run `snippet` under connector `version`; returns the last value it emit()ted. Raises with its stderr.
+    The snippet reads `data` (any JSON value) with `data()`."""
     if version not in VERSIONS:
         raise ValueError(f"version must be one of {VERSIONS}, not {version!r}")
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
@@ -62,8 +70,11 @@ def run_peer(snippet: str, *, version: str, host: str, port: int, token: str, ti
             raise FileNotFoundError(f"connector 2.3.15 is not installed in {LEGACY_PATH}")
         env["PYTHONPATH"] = str(LEGACY_PATH)  # ahead of the venv's 3.0.2
     code = _PRELUDE + textwrap.dedent(snippet)
-    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=timeout,
-                          cwd=str(ROOT / "tests"))
+    with tempfile.TemporaryDirectory() as folder:
+        env["PEER_DATA"] = str(pathlib.Path(folder) / "data.json")
+        pathlib.Path(env["PEER_DATA"]).write_text(json.dumps(data), encoding="utf-8")
+        done = subprocess.run([sys.executable, "-c", code], check=False, env=env, capture_output=True, text=True,
+                              timeout=timeout, cwd=str(ROOT / "tests"))
     if done.returncode != 0:
         raise RuntimeError(f"connector {version} snippet failed:\n{done.stderr[-4000:]}")
     lines = [line for line in done.stdout.splitlines() if line.startswith("@@PEER@@")]

@@ -25,11 +25,9 @@ if TYPE_CHECKING:
 class Connection:
     """A connection to one e6data engine (PEP 249). Takes the official connector's keyword names.
 
-    `backslash_escapes`: parameters are bound as standard SQL literals (`'O''Brien'`, backslashes kept as they
-    are), which is what the local engine (DuckDB) reads. An engine that reads backslash escapes in strings (the
-    real e6data engine, wire doc 5.6) needs `backslash_escapes=True`, which also doubles every backslash so that no
-    value can end its literal early there; that mode is still injection-safe on DuckDB, where backslashes would
-    then arrive doubled. `fetchone()` returns a tuple, not the official connector's one-row list.
+    Parameters are bound as literals every e6data endpoint reads back exactly (quotes and backslashes doubled,
+    wire doc 5.6; the local engine reads e6data's literals too). `fetchone()` returns a tuple, not the official
+    connector's one-row list.
     """
 
     # PEP 249's optional extension: the exception classes as attributes, so code holding only a connection
@@ -51,7 +49,7 @@ class Connection:
                  grpc_options: dict[str, Any] | None = None, auto_resume: bool = True, *,
                  access_token: str | None = None, client_id: str | None = None, client_secret: str | None = None,
                  token_url: str | None = None, oauth_scope: str | None = None, client_auth_method: str = "basic",
-                 enable_result_batch_v2: bool | None = None, backslash_escapes: bool = False) -> None:
+                 enable_result_batch_v2: bool | None = None) -> None:
         if not host or not port:
             raise InterfaceError("connect() needs host and port")
         oauth = bool(access_token or client_id or client_secret or token_url)
@@ -64,7 +62,6 @@ class Connection:
         self.database, self.catalog = database, catalog
         self.cluster_name = cluster_name
         self.auto_resume = auto_resume
-        self.backslash_escapes = backslash_escapes
         self.result_batch_v2: bool | None = enable_result_batch_v2  # None: try V2, fall back on UNIMPLEMENTED
         options = dict(grpc_options or {})
         self.prepare_timeout = float(options.get("grpc_prepare_timeout", 600))

@@ -51,7 +51,7 @@ class Cursor:
         self._check_open()
         self._release()
         self._many_rowcount = None
-        text = bind(_strip(sql), params, backslash_escapes=self.connection.backslash_escapes)
+        text = bind(_strip(sql), params)
         handle = QueryHandle(self.connection, text, catalog=self.catalog, schema=self.database,
                              on_progress=on_progress)
         self._handle = handle

@@ -10,9 +10,10 @@ from typing import Any
 from e6magic.client.exceptions import ProgrammingError
 
 
-def literal(value: Any, *, backslash_escapes: bool = False) -> str:
-    """One value as a SQL literal that can never end early: quotes are doubled (and backslashes, for
-    engines that treat them as escapes), NUL is refused."""
+def literal(value: Any) -> str:
+    """One value as a SQL literal that can never end early and reads back as itself on every e6data endpoint:
+    quotes and backslashes are doubled (e6data reads backslash escapes and doubled quotes, wire §5.6, and so does
+    the local engine), NUL is refused."""
     if value is None:
         return "NULL"
     if isinstance(value, bool):
@@ -43,26 +44,24 @@ def literal(value: Any, *, backslash_escapes: bool = False) -> str:
     if isinstance(value, str):
         if "\x00" in value:
             raise ProgrammingError("cannot bind a string containing a NUL character")
-        if backslash_escapes:
-            value = value.replace("\\", "\\\\")
-        return "'" + value.replace("'", "''") + "'"
+        return "'" + value.replace("\\", "\\\\").replace("'", "''") + "'"
     if isinstance(value, (list, tuple, set, frozenset)):
         if not value:
             raise ProgrammingError("cannot bind an empty sequence (IN () is not valid SQL)")
-        return "(" + ", ".join(literal(v, backslash_escapes=backslash_escapes) for v in value) + ")"
+        return "(" + ", ".join(literal(v) for v in value) + ")"
     raise ProgrammingError(f"cannot bind a value of type {type(value).__name__}")
 
 
-def bind(sql: str, params: Mapping[str, Any] | Sequence[Any] | None, *, backslash_escapes: bool = False) -> str:
+def bind(sql: str, params: Mapping[str, Any] | Sequence[Any] | None) -> str:
     """`sql % params` with every value rendered by `literal` (pyformat: `%s`, `%(name)s`, `%%` for `%`)."""
     if params is None:
         return sql
     try:
         if isinstance(params, Mapping):
-            return sql % {k: _Literal(literal(v, backslash_escapes=backslash_escapes)) for k, v in params.items()}
+            return sql % {k: _Literal(literal(v)) for k, v in params.items()}
         if isinstance(params, (str, bytes)) or not isinstance(params, Sequence):
             raise ProgrammingError("params must be a mapping (for %(name)s) or a sequence (for %s)")
-        return sql % tuple(_Literal(literal(v, backslash_escapes=backslash_escapes)) for v in params)
+        return sql % tuple(_Literal(literal(v)) for v in params)
     except KeyError as exc:
         raise ProgrammingError(f"no value for the parameter %({exc.args[0]})s") from None
     except (TypeError, ValueError) as exc:

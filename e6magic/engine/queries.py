@@ -13,6 +13,7 @@ import duckdb
 import grpc
 import pyarrow as pa
 
+from e6magic.engine import literals
 from e6magic.engine.catalog import DEFAULT_SCHEMA, DEMO_CATALOG
 from e6magic.engine.errors import EngineError, query_error
 from e6magic.wire import VectorType, encode_chunk, encode_metadata, metadata_for, vector_type_for
@@ -100,6 +101,7 @@ class QueryRegistry:
                               f"query text is over {MAX_SQL_BYTES // (1024 * 1024)} MiB (query id: {query_id})")
         if not sql.strip():
             raise EngineError(grpc.StatusCode.INVALID_ARGUMENT, f"empty query text (query id: {query_id})")
+        sql = literals.check(sql, query_id)  # e6data's string literals, as DuckDB reads them
         started = time.perf_counter()
         cursor = self._db.cursor()
         try:

@@ -10,7 +10,7 @@ import grpc
 
 from e6magic._proto import e6x_engine_pb2 as pb
 from e6magic._proto import e6x_engine_pb2_grpc as pb_grpc
-from e6magic.engine import catalog
+from e6magic.engine import catalog, literals
 from e6magic.engine.errors import EngineError, query_error
 from e6magic.engine.plan import planner_json
 from e6magic.engine.queries import Query, QueryRegistry
@@ -161,11 +161,11 @@ class QueryEngineService(pb_grpc.QueryEngineServiceServicer):
         cursor = self.db.cursor()
         try:
             cursor.execute(f'USE "{catalog_name or self.registry.default_catalog}"."{schema or catalog.DEFAULT_SCHEMA}"')
-            statements = cursor.extract_statements(sql)
+            statements = cursor.extract_statements(literals.to_duckdb(sql))
             for statement in statements:
                 cursor.execute(f"EXPLAIN {statement.query}")  # binds and plans, runs nothing
             value = {"valid": True, "statements": len(statements)}
-        except duckdb.Error as exc:
+        except (duckdb.Error, literals.LiteralError) as exc:
             value = {"valid": False, "error": " ".join(str(exc).split())}
         finally:
             cursor.close()

@@ -9,8 +9,7 @@ from IPython.core.error import UsageError
 from e6magic.magic.options import USAGE, parse_options, split_target
 from e6magic.magic.sqltext import split_statements
 
-_CONNECT_KEYS = ("host", "port", "cluster", "catalog", "database", "secure", "username", "token",
-                 "backslash_escapes")
+_CONNECT_KEYS = ("host", "port", "cluster", "catalog", "database", "secure", "username", "token")
 
 
 @dataclass(frozen=True)
@@ -23,7 +22,6 @@ class ConnectRequest:
     catalog: str | None = None
     database: str | None = None
     secure: bool | None = None
-    backslash_escapes: bool | None = None
     username: str | None = None
     # None: not given; "": prompt for it; else the token itself (never in a repr)
     token: str | None = field(default=None, repr=False)
@@ -110,7 +108,6 @@ def _connect_request(values: dict[str, object]) -> ConnectRequest | None:
         catalog=values.get("catalog"), database=values.get("database"),  # type: ignore[arg-type]
         secure=True if values.get("secure") else None, username=values.get("username"),  # type: ignore[arg-type]
         token=values.get("token"), alias=values.get("alias"),  # type: ignore[arg-type]
-        backslash_escapes=values.get("backslash_escapes"),  # type: ignore[arg-type]
     )
 
 

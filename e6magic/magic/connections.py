@@ -24,10 +24,9 @@ ENV_KEYS = {  # Endpoint field -> environment variable (the names the official c
     "host": "E6DATA_HOST", "port": "E6DATA_PORT", "username": "E6DATA_USERNAME",
     "token": "E6DATA_PASSWORD", "catalog": "E6DATA_CATALOG", "database": "E6DATA_DATABASE",
     "cluster": "E6DATA_CLUSTER_NAME", "secure": "E6DATA_SECURE",
-    "backslash_escapes": "E6DATA_BACKSLASH_ESCAPES",
 }
 _PROFILE_KEYS = {"host", "port", "username", "token", "password", "catalog", "database", "cluster",
-                 "cluster_name", "secure", "backslash_escapes"}
+                 "cluster_name", "secure"}
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
 
@@ -45,10 +44,6 @@ class Endpoint:
     cluster: str | None = None
     secure: bool = False
     source: str = ""
-    # How bound string values are quoted. A cluster (e6data reads backslash escapes, wire 5.6) needs
-    # True so a value's backslash cannot end its literal early; the embedded engine (DuckDB, standard
-    # SQL) needs False. Every endpoint but the embedded one defaults to True.
-    backslash_escapes: bool = True
 
     def describe(self) -> str:
         where = f"{self.host}:{self.port}" + (f" cluster {self.cluster}" if self.cluster else "")
@@ -96,11 +91,10 @@ def _endpoint(values: Mapping[str, Any], source: str) -> Endpoint:
     except (TypeError, ValueError):
         raise UsageError(f"{source}: port must be a number, got {port!r}.") from None
     secure = _flag(values.get("secure", False), "secure", source)
-    escapes = _flag(values.get("backslash_escapes", True), "backslash_escapes", source)
     return Endpoint(host=str(values["host"]), port=port, username=str(values.get("username") or ""),
                     token=str(values.get("token") or ""), catalog=values.get("catalog") or None,
                     database=values.get("database") or None, cluster=values.get("cluster") or None,
-                    secure=secure, source=source, backslash_escapes=escapes)
+                    secure=secure, source=source)
 
 
 def _flag(value: Any, name: str, source: str) -> bool:
@@ -143,7 +137,7 @@ def resolve(request: ConnectRequest | None, alias: str | None, *, profiles: Path
         source = f"profile {profile}"
     if request is not None:
         asked = {k: getattr(request, k) for k in ("host", "port", "cluster", "catalog", "database",
-                                                   "secure", "username", "backslash_escapes")
+                                                   "secure", "username")
                  if getattr(request, k) is not None}
         if request.token:
             asked["token"] = request.token
@@ -219,8 +213,7 @@ class Connections:
             with self._lock:
                 self.engine = engine
         return Endpoint(host="127.0.0.1", port=int(engine.port), username="e6magic@local",
-                        token=str(engine.token), catalog="demo", database="main", source="local engine",
-                        backslash_escapes=False)  # DuckDB reads standard SQL literals
+                        token=str(engine.token), catalog="demo", database="main", source="local engine")
 
     def embedded_note(self) -> str:
         address = getattr(self.engine, "address", "127.0.0.1")

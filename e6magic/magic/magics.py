@@ -24,7 +24,7 @@ class E6SqlMagics(Magics):
 
         Options: -o NAME, --limit N, --catalog C, --database D, --explain, --dry-run, --show-sql,
         --background, -f FILE, -j (Jinja {{ }}), -c ALIAS, --connect [--host --port --cluster
-        --secure --username --token --backslash-escapes/--no-backslash-escapes], --close,
+        --secure --username --token], --close,
         --schema (browse catalogs > databases > tables). `:name` in the SQL binds the notebook variable
         `name` as a literal. The last query is `_e6`.
         """

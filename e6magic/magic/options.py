@@ -10,8 +10,8 @@ from IPython.core.error import UsageError
 USAGE = (
     "usage: %%e6sql [df <<] [-o NAME] [--limit N] [--catalog C] [--database D] [--explain] "
     "[--dry-run] [--show-sql] [--background] [-f FILE] [-j] [-c ALIAS] "
-    "[--connect [--host H] [--port P] [--cluster NAME] [--secure] [--username U] [--token] "
-    "[--backslash-escapes | --no-backslash-escapes]] [--close] [--refresh] [--schema]"
+    "[--connect [--host H] [--port P] [--cluster NAME] [--secure] [--username U] [--token]] "
+    "[--close] [--refresh] [--schema]"
 )
 
 
@@ -37,10 +37,6 @@ OPTIONS: dict[str, Option] = {
     "--host": Option("host", True), "--port": Option("port", True, int),
     "--cluster": Option("cluster", True), "--secure": Option("secure"),
     "--username": Option("username", True),
-    # how bound strings are quoted: a cluster reads backslash escapes (the default for every endpoint
-    # but the embedded engine); --no-backslash-escapes for an endpoint that reads standard SQL
-    "--backslash-escapes": Option("backslash_escapes", const=True),
-    "--no-backslash-escapes": Option("backslash_escapes", const=False),
     # the value is optional: a bare --token asks with a hidden prompt (nothing lands in the notebook)
     "--token": Option("token"),
     "--close": Option("close"),

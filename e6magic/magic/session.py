@@ -28,8 +28,7 @@ def connect_endpoint(endpoint: Endpoint) -> Any:
 
     connection = connect(host=endpoint.host, port=endpoint.port, username=endpoint.username or "e6magic",
                          password=endpoint.token, catalog=endpoint.catalog, database=endpoint.database,
-                         cluster_name=endpoint.cluster, secure=endpoint.secure,
-                         backslash_escapes=endpoint.backslash_escapes)
+                         cluster_name=endpoint.cluster, secure=endpoint.secure)
     try:
         connection.session_id  # the client authenticates lazily: a wrong token should fail here, not later
     except BaseException:

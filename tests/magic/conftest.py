@@ -35,7 +35,5 @@ def ip(bare_ip, engine, monkeypatch):
     connect_through_env(monkeypatch, engine, "tester@example.com")
     monkeypatch.setenv("E6DATA_CATALOG", "demo")
     monkeypatch.setenv("E6DATA_DATABASE", "main")
-    # the local engine is DuckDB, which reads standard SQL literals; a cluster endpoint defaults to True
-    monkeypatch.setenv("E6DATA_BACKSLASH_ESCAPES", "false")
     bare_ip.run_cell("%config E6Magic.widgets = False")
     return bare_ip

@@ -52,61 +52,26 @@ class TestSchemaBrowser:
             ip.run_cell("%e6sql --schema SELECT 1")
 
 
-BACKSLASHED = "C:\\temp\\'; SELECT 1; --"
+BACKSLASHED = "C:\\temp\\'; SELECT 1; --\n\\'"
 
 
-class TestBackslashEscapes:
-    def test_embedded_engine_binds_standard_sql(self, bare_ip):
+class TestOneWayToBindStrings:
+    """Strings are bound one way for every endpoint (the local engine reads e6data's literals), so a value
+    comes back as itself whether the cell runs on the embedded engine or on an endpoint from the environment."""
+
+    def test_embedded_engine(self, bare_ip):
         bare_ip.user_ns["value"] = BACKSLASHED
         bare_ip.run_cell("%%e6sql r <<\nSELECT :value AS v")
-        assert _session(bare_ip).connections.current.backslash_escapes is False
         assert bare_ip.user_ns["r"]["v"].tolist() == [BACKSLASHED]
 
-    def test_environment_endpoint_defaults_to_backslash_escapes(self, ip, monkeypatch):
-        monkeypatch.delenv("E6DATA_BACKSLASH_ESCAPES")
-        ip.run_cell("%%e6sql\nSELECT 1 AS one")
-        assert _session(ip).connections.current.backslash_escapes is True
-
-    def test_environment_can_turn_it_off(self, ip):
-        ip.run_cell("%%e6sql\nSELECT 1 AS one")
-        assert _session(ip).connections.current.backslash_escapes is False
-
-    def test_the_choice_changes_what_duckdb_reads(self, ip, monkeypatch):
-        # DuckDB reads standard SQL, so the doubled backslashes of the cluster mode come back doubled:
-        # proof the setting reaches the binding (and the value still cannot end its literal early)
-        monkeypatch.setenv("E6DATA_BACKSLASH_ESCAPES", "true")
-        ip.user_ns["value"] = "a\\b'c"
+    def test_environment_endpoint(self, ip):
+        ip.user_ns["value"] = BACKSLASHED
         ip.run_cell("%%e6sql r <<\nSELECT :value AS v")
-        assert ip.user_ns["r"]["v"].tolist() == ["a\\\\b'c"]
+        assert ip.user_ns["r"]["v"].tolist() == [BACKSLASHED]
 
-    @pytest.mark.parametrize(("setting", "expected"), [("", True), ("backslash_escapes = false\n", False),
-                                                        ("backslash_escapes = true\n", True)])
-    def test_profile_key(self, bare_ip, engine, tmp_path, monkeypatch, setting, expected):
-        path = tmp_path / "connections.toml"
-        path.write_text(f'[default]\nhost = "127.0.0.1"\nport = {engine.port}\ntoken = "{engine.token}"\n'
-                        f'catalog = "demo"\n{setting}', encoding="utf-8")
-        monkeypatch.setenv("E6MAGIC_PROFILES", str(path))
-        bare_ip.run_cell("%%e6sql\nSELECT 1 AS one")
-        assert _session(bare_ip).connections.current.backslash_escapes is expected
-
-    def test_profile_key_must_be_a_boolean(self, bare_ip, engine, tmp_path, monkeypatch):
-        path = tmp_path / "connections.toml"
-        path.write_text(f'[default]\nhost = "127.0.0.1"\nport = {engine.port}\nbackslash_escapes = "maybe"\n',
-                        encoding="utf-8")
-        monkeypatch.setenv("E6MAGIC_PROFILES", str(path))
-        with pytest.raises(UsageError, match="backslash_escapes must be true or false"):
-            bare_ip.run_cell("%%e6sql\nSELECT 1 AS one")
-
-    @pytest.mark.parametrize(("option", "expected"), [("", True), ("--no-backslash-escapes", False),
-                                                      ("--backslash-escapes", True)])
-    def test_connect_option(self, ip, engine, monkeypatch, option, expected):
-        monkeypatch.delenv("E6DATA_BACKSLASH_ESCAPES")  # --connect fills in from the environment
-        ip.run_cell(f"%e6sql --connect --host 127.0.0.1 --port {engine.port} --token {engine.token} {option}")
-        assert _session(ip).connections.current.backslash_escapes is expected
-
-    def test_option_needs_connect(self, ip):
-        with pytest.raises(UsageError, match="only work with --connect"):
-            ip.run_cell("%e6sql --no-backslash-escapes SELECT 1")
+    def test_the_old_switch_is_gone(self, ip, engine):
+        with pytest.raises(UsageError, match="no-backslash-escapes"):
+            ip.run_cell(f"%e6sql --connect --host 127.0.0.1 --port {engine.port} --no-backslash-escapes")
 
 
 def test_schema_in_a_kernel_shows_the_browser_widget(ip, monkeypatch):
