@@ -9,7 +9,7 @@ import duckdb
 import grpc
 
 from e6magic._proto import cluster_pb2_grpc, e6x_engine_pb2_grpc
-from e6magic.engine import catalog
+from e6magic.engine import catalog, functions
 from e6magic.engine.cluster import ClusterService
 from e6magic.engine.queries import DEFAULT_CHUNK_ROWS, MAX_SQL_BYTES, QueryRegistry
 from e6magic.engine.service import QueryEngineService
@@ -63,6 +63,7 @@ class LocalEngine:
             catalog.build_demo(self._db)
         if self._data_dir is not None:
             self.tables = catalog.attach_data_dir(self._db, self._data_dir)
+        functions.install(self._db)  # e6data's TIMESTAMP_ADD, DATE_FORMAT, ... in every catalog
         # without the demo catalog, a query that names no catalog runs in DuckDB's own (empty) "memory" one
         default_catalog = catalog.DEMO_CATALOG if self._demo else "memory"
         self._registry = QueryRegistry(self._db, chunk_rows=self._chunk_rows, workers=self._workers,
