@@ -191,7 +191,7 @@ class _Parser:
             if self.peek() != "]":
                 raise ValueError("expected ']'")
             self.pos += 1
-            result = ARRAY(result)
+            result = array_of(result)
         return result
 
     def arguments(self, name: str, close: str) -> list[Any]:
@@ -221,7 +221,7 @@ class _Parser:
             length = args[0] if args else None
             return sqltypes.CHAR(length) if name in ("char", "character") else sqltypes.VARCHAR(length)
         if name in ("array", "list"):
-            return ARRAY(args[0] if args else sqltypes.NullType())
+            return array_of(args[0] if args else sqltypes.NullType())
         if name == "map":
             return MAP(*args[:2])
         if name in ("struct", "row"):
@@ -231,6 +231,13 @@ class _Parser:
         if name in _SIMPLE:
             return _SIMPLE[name]()
         raise ValueError(f"unknown type {name!r}")
+
+
+def array_of(item: TypeEngine[Any]) -> ARRAY:
+    """An array of `item`; an array of arrays is one ARRAY with more dimensions (SQLAlchemy does not nest them)."""
+    if isinstance(item, sqltypes.ARRAY):
+        return ARRAY(item.item_type, dimensions=(item.dimensions or 1) + 1)
+    return ARRAY(item)
 
 
 def parse_type(type_name: str) -> TypeEngine[Any]:
