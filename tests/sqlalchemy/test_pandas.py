@@ -131,3 +131,9 @@ def test_read_sql_fast_path_refuses_what_it_cannot_read(e6):
         read_sql("SELECT 1", sa.create_engine("sqlite://"))
     with pytest.raises(TypeError, match="Engine or Connection"):
         read_arrow("SELECT 1", "e6magic://u:t@h/")
+
+
+def test_binary_columns_of_a_query_are_bytes(e6):
+    # a textual query declares no types: the result's BINARY type code still makes bytes of the engine's text
+    frame = pd.read_sql("SELECT id, c_blob FROM all_types ORDER BY id", e6)
+    assert frame.c_blob.tolist() == [b"\x00\xffab", b"", None]
