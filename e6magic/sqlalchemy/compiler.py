@@ -28,7 +28,7 @@ class E6Compiler(compiler.SQLCompiler):
     def render_literal_value(self, value: Any, type_: Any) -> str:
         # literal_binds rendering: strings must be escaped as the client binds them (backslashes doubled for an
         # engine that reads backslash escapes, wire 5.6), or a literal could end early there
-        if isinstance(value, str) and self.dialect.backslash_escapes:
+        if isinstance(value, str) and getattr(self.dialect, "backslash_escapes", False):
             value = value.replace("\\", "\\\\")
         return super().render_literal_value(value, type_)
 

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from types import ModuleType
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any
 
 import grpc
 from sqlalchemy import exc
@@ -14,6 +14,13 @@ from e6magic.client import Connection as ClientConnection
 from e6magic.client import InterfaceError, NotSupportedError, ProgrammingError
 from e6magic.sqlalchemy import types as e6types
 from e6magic.sqlalchemy.compiler import E6Compiler, E6IdentifierPreparer, E6TypeCompiler
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine.interfaces import (
+        IsolationLevel,
+        ReflectedColumn,
+        ReflectedPrimaryKeyConstraint,
+    )
 
 # URL query keys -> `e6magic.connect()` keywords; each value is text in a URL
 _FLAGS = {"secure": "secure", "auto_resume": "auto_resume", "backslash_escapes": "backslash_escapes"}
@@ -56,7 +63,7 @@ class E6magicDialect(default.DefaultDialect):
     supports_statement_cache = True
     statement_compiler = E6Compiler
     type_compiler_cls = E6TypeCompiler
-    preparer = E6IdentifierPreparer
+    preparer = E6IdentifierPreparer  # type: ignore[assignment]
     execution_ctx_cls = E6ExecutionContext
 
     supports_native_boolean = True
@@ -76,7 +83,7 @@ class E6magicDialect(default.DefaultDialect):
     default_paramstyle = "pyformat"
     max_identifier_length = 255
 
-    colspecs: ClassVar[dict[Any, Any]] = {
+    colspecs = {  # noqa: RUF012 - SQLAlchemy's own class attribute
         sqltypes.Interval: e6types.INTERVAL,
         sqltypes.LargeBinary: e6types.BINARY,
         sqltypes.ARRAY: e6types.ARRAY,
@@ -137,10 +144,10 @@ class E6magicDialect(default.DefaultDialect):
     def do_commit(self, dbapi_connection: Any) -> None:
         """Nothing to commit: every statement stands on its own."""
 
-    def get_isolation_level_values(self, dbapi_conn: Any) -> list[str]:
+    def get_isolation_level_values(self, dbapi_conn: Any) -> list[IsolationLevel]:
         return ["AUTOCOMMIT"]
 
-    def get_isolation_level(self, dbapi_connection: Any) -> str:
+    def get_isolation_level(self, dbapi_connection: Any) -> IsolationLevel:
         return "AUTOCOMMIT"
 
     def set_isolation_level(self, dbapi_connection: Any, level: str) -> None:
@@ -159,13 +166,13 @@ class E6magicDialect(default.DefaultDialect):
     def is_disconnect(self, e: Exception, connection: Any, cursor: Any) -> bool:
         if isinstance(e, InterfaceError) and "closed" in str(e):
             return True
-        return getattr(e, "grpc_code", None) == grpc.StatusCode.UNAVAILABLE
+        return bool(getattr(e, "grpc_code", None) == grpc.StatusCode.UNAVAILABLE)
 
     def _client(self, connection: Any) -> ClientConnection:
         return connection.connection.dbapi_connection  # type: ignore[no-any-return]
 
-    def _get_default_schema_name(self, connection: Any) -> str | None:
-        return self._client(connection).database
+    def _get_default_schema_name(self, connection: Any) -> str:
+        return self._client(connection).database  # type: ignore[return-value] # None when the URL names none
 
     def _schema(self, connection: Any, schema: str | None) -> str:
         schema = schema or self.default_schema_name or self._client(connection).database
@@ -216,7 +223,7 @@ class E6magicDialect(default.DefaultDialect):
 
     @reflection.cache
     def get_columns(self, connection: Any, table_name: str, schema: str | None = None,
-                    **kw: Any) -> list[dict[str, Any]]:
+                    **kw: Any) -> list[ReflectedColumn]:
         schema = self._schema(connection, schema)
         try:
             fields = self._client(connection).get_columns(database=schema, table=table_name)
@@ -230,7 +237,7 @@ class E6magicDialect(default.DefaultDialect):
                  "default": None, "autoincrement": False} for f in fields]
 
     def get_pk_constraint(self, connection: Any, table_name: str, schema: str | None = None,
-                          **kw: Any) -> dict[str, Any]:
+                          **kw: Any) -> ReflectedPrimaryKeyConstraint:
         return {"constrained_columns": [], "name": None}
 
     def get_foreign_keys(self, connection: Any, table_name: str, schema: str | None = None,

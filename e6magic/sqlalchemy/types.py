@@ -48,7 +48,7 @@ class _EngineText:
         return None
 
 
-class ARRAY(_EngineText, sqltypes.ARRAY):  # type: ignore[misc]
+class ARRAY(_EngineText, sqltypes.ARRAY[Any]):
     """An e6data ARRAY<item>; values are the engine's text, e.g. `'[1, 2, NULL]'`."""
 
     cache_ok = True
@@ -58,7 +58,7 @@ class ARRAY(_EngineText, sqltypes.ARRAY):  # type: ignore[misc]
         return str
 
 
-class MAP(_EngineText, TypeEngine[str]):  # type: ignore[misc]
+class MAP(_EngineText, TypeEngine[str]):
     """An e6data MAP<key, value>; values are the engine's text, e.g. `'{k=1}'`."""
 
     __visit_name__ = "MAP"
@@ -73,7 +73,7 @@ class MAP(_EngineText, TypeEngine[str]):  # type: ignore[misc]
         return str
 
 
-class STRUCT(_EngineText, TypeEngine[str]):  # type: ignore[misc]
+class STRUCT(_EngineText, TypeEngine[str]):
     """An e6data STRUCT<name: type, ...>; `fields` keeps the names and types; values are the engine's text."""
 
     __visit_name__ = "STRUCT"
@@ -87,7 +87,7 @@ class STRUCT(_EngineText, TypeEngine[str]):  # type: ignore[misc]
         return str
 
 
-class INTERVAL(NativeForEmulated, _sqltypes._AbstractInterval):  # type: ignore[misc]
+class INTERVAL(NativeForEmulated, _sqltypes._AbstractInterval):
     """A day-to-second interval; the client already hands out `datetime.timedelta`."""
 
     __visit_name__ = "INTERVAL"
@@ -95,11 +95,11 @@ class INTERVAL(NativeForEmulated, _sqltypes._AbstractInterval):  # type: ignore[
     cache_ok = True
 
     @classmethod
-    def adapt_emulated_to_native(cls, interval: Any, **kw: Any) -> INTERVAL:  # type: ignore[override]
+    def adapt_emulated_to_native(cls, impl: Any, **kw: Any) -> INTERVAL:
         return INTERVAL()
 
     @property
-    def _type_affinity(self) -> type[sqltypes.Interval]:  # type: ignore[override]
+    def _type_affinity(self) -> type[sqltypes.Interval]:
         return sqltypes.Interval
 
     def as_generic(self, allow_nulltype: bool = False) -> sqltypes.Interval:
