@@ -183,3 +183,17 @@ def test_pre_ping_and_errors_are_sqlalchemy_errors(make_engine, engine):
             conn.execute(sa.text("SELECT * FROM nope"))
     finally:
         e6.dispose()
+
+
+def test_an_engine_gone_away_invalidates_the_pooled_connection(engine_factory):
+    served = engine_factory()
+    e6 = sa.create_engine(e6_url(served))
+    try:
+        with e6.connect() as conn:
+            assert conn.execute(sa.text("SELECT 1")).scalar_one() == 1
+            served.stop(grace=0.2)
+            with pytest.raises(sa.exc.OperationalError) as caught:
+                conn.execute(sa.text("SELECT 2"))
+            assert caught.value.connection_invalidated and served.token not in str(caught.value)
+    finally:
+        e6.dispose()
