@@ -47,15 +47,15 @@ class _EngineText:
     def bind_processor(self, dialect: Any) -> None:
         return None
 
+    @property
+    def python_type(self) -> type:
+        return str
+
 
 class ARRAY(_EngineText, sqltypes.ARRAY[Any]):
     """An e6data ARRAY<item>; values are the engine's text, e.g. `'[1, 2, NULL]'`."""
 
     cache_ok = True
-
-    @property
-    def python_type(self) -> type:
-        return str
 
 
 class MAP(_EngineText, TypeEngine[str]):
@@ -68,10 +68,6 @@ class MAP(_EngineText, TypeEngine[str]):
         self.key_type = key_type if key_type is not None else sqltypes.NullType()
         self.value_type = value_type if value_type is not None else sqltypes.NullType()
 
-    @property
-    def python_type(self) -> type:
-        return str
-
 
 class STRUCT(_EngineText, TypeEngine[str]):
     """An e6data STRUCT<name: type, ...>; `fields` keeps the names and types; values are the engine's text."""
@@ -81,10 +77,6 @@ class STRUCT(_EngineText, TypeEngine[str]):
 
     def __init__(self, fields: tuple[tuple[str, TypeEngine[Any]], ...] = ()) -> None:
         self.fields = tuple(fields)
-
-    @property
-    def python_type(self) -> type:
-        return str
 
 
 class INTERVAL(NativeForEmulated, _sqltypes._AbstractInterval):
