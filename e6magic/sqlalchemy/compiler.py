@@ -1,9 +1,13 @@
 """SQL and type compilers for the e6data dialect: double-quoted identifiers, LIMIT/OFFSET, TRUE/FALSE, safe literals."""
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from sqlalchemy.sql import compiler
+from sqlalchemy.types import TypeDecorator
+
+from e6magic.client.params import literal
 
 
 class E6IdentifierPreparer(compiler.IdentifierPreparer):
@@ -26,9 +30,13 @@ class E6Compiler(compiler.SQLCompiler):
         return text
 
     def render_literal_value(self, value: Any, type_: Any) -> str:
-        # literal_binds rendering: strings must be escaped as the client binds them (backslashes doubled for an
-        # engine that reads backslash escapes, wire 5.6), or a literal could end early there
-        if isinstance(value, str) and getattr(self.dialect, "backslash_escapes", False):
+        escapes = bool(getattr(self.dialect, "backslash_escapes", False))
+        if isinstance(value, (dt.date, dt.time)) and not isinstance(type_, TypeDecorator):
+            # typed, as the client binds them (DATE '...', TIMESTAMP '...'): a bare string would come back as text
+            return literal(value, backslash_escapes=escapes)
+        # strings must be escaped as the client binds them (backslashes doubled for an engine that reads backslash
+        # escapes, wire 5.6), or a literal could end early there
+        if isinstance(value, str) and escapes:
             value = value.replace("\\", "\\\\")
         return super().render_literal_value(value, type_)
 

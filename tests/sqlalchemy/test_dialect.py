@@ -1,6 +1,8 @@
 """The `e6magic://` dialect: its entry point, URL, compiled SQL, bound parameters and the secrecy of the token."""
 from __future__ import annotations
 
+import datetime as dt
+import decimal
 import importlib.metadata
 import logging
 
@@ -129,6 +131,30 @@ def test_hostile_strings_round_trip_bound_and_inline(e6, value):
         cursor.execute(inline, {})
         assert cursor.fetchall() == [(value,)]
         cursor.close()
+
+
+@pytest.mark.parametrize("value", [
+    dt.date(2024, 2, 29), dt.date(1969, 7, 20), dt.datetime(2024, 2, 29, 13, 14, 15, 123456),  # TIME has no vector type
+    decimal.Decimal("-12345.67"), True, False, None, 9007199254740993,
+], ids=repr)
+def test_inline_literals_of_every_kind_come_back_as_themselves(e6, value):
+    statement = sa.select(sa.literal(value).label("v"))
+    with e6.connect() as conn:
+        assert conn.execute(statement).scalar_one() == value
+        inline = str(statement.compile(e6, compile_kwargs={"literal_binds": True}))
+        cursor = conn.connection.dbapi_connection.cursor()
+        cursor.execute(inline, {})
+        (got,), = cursor.fetchall()
+        cursor.close()
+    assert got == value and type(got) is type(value)
+
+
+@pytest.mark.xfail(reason="client bug: params.literal() renders 1.5 as `1.5`, which the engine reads as a DECIMAL "
+                          "(an exponent, `1.5E0`, would make it a DOUBLE)")
+def test_a_bound_float_stays_a_float(e6):
+    with e6.connect() as conn:
+        assert type(conn.execute(sa.select(sa.literal(1.5, sa.Float))).scalar_one()) is float  # Float converts
+        assert type(conn.exec_driver_sql("SELECT %(v)s AS v", {"v": 1.5}).scalar_one()) is float  # untyped: no
 
 
 def test_backslash_escapes_make_inline_literals_safe_for_an_escaping_engine(make_engine):

@@ -57,3 +57,12 @@ def test_sqlcmd_tables_and_columns(jupysql):
     for name, type_name in [("c_decimal", "DECIMAL(18, 2)"), ("c_double", "DOUBLE"), ("c_bigint", "BIGINT"),
                             ("c_blob", "BINARY"), ("c_list", "ARRAY"), ("c_boolean", "BOOLEAN")]:
         assert any(name in line and type_name in line for line in text.splitlines()), (name, type_name)
+
+
+def test_the_token_is_never_printed(jupysql, engine, capsys):
+    jupysql.run_cell("%sql --connections")
+    jupysql.run_cell("%sql SELECT 1 AS one")
+    jupysql.run_cell("%sql " + ALIAS)
+    out = capsys.readouterr()
+    assert ALIAS in out.out + out.err
+    assert engine.token not in out.out + out.err
