@@ -9,27 +9,14 @@ except ImportError as exc:  # pragma: no cover - the extra is installed wherever
 from e6magic.sqlalchemy.arrow import read_arrow, read_sql
 from e6magic.sqlalchemy.dialect import E6magicDialect
 from e6magic.sqlalchemy.types import (
-           ARRAY,
-           BINARY,
-           INTERVAL,
-           MAP,
-           STRUCT,
-           parse_type,
-           type_for_code,
+    ARRAY,
+    BINARY,
+    INTERVAL,
+    MAP,
+    STRUCT,
+    parse_type,
+    type_for_code,
 )
 
-dialect = E6magicDialect
-
-__all__ = [
-           "ARRAY",
-           "BINARY",
-           "INTERVAL",
-           "MAP",
-           "STRUCT",
-           "E6magicDialect",
-           "dialect",
-           "parse_type",
-           "read_arrow",
-           "read_sql",
-           "type_for_code",
-]
+__all__ = ["ARRAY", "BINARY", "INTERVAL", "MAP", "STRUCT", "E6magicDialect", "parse_type", "read_arrow", "read_sql",
+           "type_for_code"]

@@ -223,3 +223,12 @@ def test_an_engine_gone_away_invalidates_the_pooled_connection(engine_factory):
             assert caught.value.connection_invalidated and served.token not in str(caught.value)
     finally:
         e6.dispose()
+
+
+def test_the_public_names_are_pinned():
+    import e6magic.sqlalchemy as package
+
+    public = sorted(name for name in vars(package) if not name.startswith("_") and name not in
+                    {"annotations", "arrow", "dialect", "types", "compiler"})
+    assert sorted(package.__all__) == public == ["ARRAY", "BINARY", "E6magicDialect", "INTERVAL", "MAP", "STRUCT",
+                                                 "parse_type", "read_arrow", "read_sql", "type_for_code"]
