@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 _FLAGS = {"secure": "secure", "auto_resume": "auto_resume", "backslash_escapes": "backslash_escapes"}
 _TEXT = {"catalog": "catalog", "schema": "database", "database": "database", "cluster": "cluster_name",
          "cluster_name": "cluster_name", "cluster-name": "cluster_name"}
+_SECRETS = {"password", "token", "access_token", "client_secret"}
 _TRUE, _FALSE = {"true", "1", "yes", "on"}, {"false", "0", "no", "off"}
 
 
@@ -34,6 +35,30 @@ def _flag(key: str, value: str) -> bool:
     if text in _TRUE | _FALSE:
         return text in _TRUE
     raise exc.ArgumentError(f"e6magic URL: {key}={value!r} is not a boolean (use true or false)")
+
+
+def _options(url: URL) -> dict[str, Any]:
+    if not url.host:
+        raise exc.ArgumentError("e6magic URL needs a host: e6magic://user:token@host:port/?catalog=...")
+    for key in url.query:  # before any value is read: a misplaced token is never held in a local
+        if key in _SECRETS:
+            raise exc.ArgumentError(f"e6magic URL: put the token in the URL's password "
+                                    f"(e6magic://user:TOKEN@host:port/), not in ?{key}= where it would be shown")
+        if key not in _TEXT and key not in _FLAGS:
+            known = ", ".join(sorted({*_TEXT, *_FLAGS}))
+            raise exc.ArgumentError(f"e6magic URL: unknown option {key!r} (known: {known})")
+    options: dict[str, Any] = {"host": url.host, "secure": False}
+    if url.database:
+        options["catalog"] = url.database
+    for key, value in url.query.items():
+        if not isinstance(value, str):
+            raise exc.ArgumentError(f"e6magic URL: {key} is given more than once")
+        if key in _TEXT:
+            options[_TEXT[key]] = value
+        else:
+            options[_FLAGS[key]] = _flag(key, value)
+    options["port"] = url.port or (443 if options["secure"] else 80)
+    return options
 
 
 class E6ExecutionContext(default.DefaultExecutionContext):
@@ -105,30 +130,12 @@ class E6magicDialect(default.DefaultDialect):
     def create_connect_args(self, url: URL) -> tuple[list[Any], dict[str, Any]]:
         """`e6magic.connect()` keywords from the URL. Unknown query keys and tokens outside the password are
         refused: a token in the query string would be printed by every repr of the URL."""
-        if not url.host:
-            raise exc.ArgumentError("e6magic URL needs a host: e6magic://user:token@host:port/?catalog=...")
-        kwargs: dict[str, Any] = {"host": url.host, "username": url.username, "password": url.password}
-        if url.database:
-            kwargs["catalog"] = url.database
-        for key, value in url.query.items():
-            if not isinstance(value, str):
-                raise exc.ArgumentError(f"e6magic URL: {key} is given more than once")
-            if key in _TEXT:
-                kwargs[_TEXT[key]] = value
-            elif key in _FLAGS:
-                kwargs[_FLAGS[key]] = _flag(key, value)
-            elif key in ("password", "token", "access_token", "client_secret"):
-                raise exc.ArgumentError(f"e6magic URL: put the token in the URL's password "
-                                        f"(e6magic://user:TOKEN@host:port/), not in ?{key}= where it would be shown")
-            else:
-                known = ", ".join(sorted({*_TEXT, *_FLAGS}))
-                raise exc.ArgumentError(f"e6magic URL: unknown option {key!r} (known: {known})")
-        kwargs.setdefault("secure", False)
-        kwargs["port"] = url.port or (443 if kwargs["secure"] else 80)
-        kwargs.setdefault("backslash_escapes", self.backslash_escapes)
+        options = _options(url)
+        options.setdefault("backslash_escapes", self.backslash_escapes)
         # create_engine() calls this once, before any connection: inline literals then escape as the client binds
-        self.backslash_escapes = kwargs["backslash_escapes"]
-        return [], kwargs
+        self.backslash_escapes = options["backslash_escapes"]
+        # the token joins the keywords only here, so no frame that can raise holds it (verbose tracebacks)
+        return [], {**options, "username": url.username, "password": url.password}
 
     def do_execute(self, cursor: Any, statement: str, parameters: Any, context: Any = None) -> None:
         # SQL handed to exec_driver_sql (pandas does) with no parameters is sent as written, `%` and all; a

@@ -5,6 +5,7 @@ import datetime as dt
 import decimal
 import importlib.metadata
 import logging
+import traceback
 
 import pytest
 import sqlalchemy as sa
@@ -232,3 +233,17 @@ def test_the_public_names_are_pinned():
                     {"annotations", "arrow", "dialect", "types", "compiler"})
     assert sorted(package.__all__) == public == ["ARRAY", "BINARY", "E6magicDialect", "INTERVAL", "MAP", "STRUCT",
                                                  "parse_type", "read_arrow", "read_sql", "type_for_code"]
+
+
+@pytest.mark.parametrize("query", ["?catalgo=c", "?secure=maybe", "?token=second-secret"])
+def test_no_frame_of_a_refused_url_holds_the_token(query):
+    # IPython's verbose tracebacks print every frame's locals (the URL itself prints its password as ***)
+    with pytest.raises(sa.exc.ArgumentError) as caught:
+        sa.create_engine(f"e6magic://u:first-secret@h:1/{query}")
+    ours = [frame for frame, _ in traceback.walk_tb(caught.tb) if "e6magic" in frame.f_code.co_filename]
+    # the URL object itself is SQLAlchemy's (its repr masks the password, not a token put in the query string),
+    # as are create_engine's frames holding the URL text it was given
+    shown = " ".join(repr(value) for frame in ours for value in frame.f_locals.values()
+                     if not isinstance(value, sa.engine.URL))
+    assert ours and "first-secret" not in shown and "second-secret" not in shown
+    assert "secret" not in str(caught.value)
