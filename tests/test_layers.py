@@ -1,4 +1,4 @@
-"""Imports inside e6magic only flow one way: engine > wire > client > magic > widgets."""
+"""Imports inside e6magic only flow one way: engine > wire > client > magic > widgets (and client > sqlalchemy)."""
 from __future__ import annotations
 
 import ast
@@ -14,6 +14,7 @@ ALLOWED = {
     "client": {"wire", "_proto"},
     "widgets": {"client"},
     "magic": {"client", "widgets", "engine"},  # engine: only to start the embedded local default
+    "sqlalchemy": {"client"},  # the dialect sits on the DB-API client, beside magic
 }
 
 

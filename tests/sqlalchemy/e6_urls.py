@@ -1,0 +1,15 @@
+"""`e6magic://` URLs to a local test engine."""
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from e6magic.engine import LocalEngine
+
+USER = "tester@example.com"
+
+
+def e6_url(engine: LocalEngine, **query: str) -> str:
+    """An `e6magic://` URL for `engine`; the local engine is DuckDB, which reads standard SQL literals."""
+    query = {"catalog": "demo", "schema": "main", "backslash_escapes": "false", **query}
+    text = "&".join(f"{key}={quote(str(value))}" for key, value in query.items() if value is not None)
+    return f"e6magic://{quote(USER, safe='')}:{quote(engine.token, safe='')}@{engine.host}:{engine.port}/?{text}"
