@@ -37,7 +37,7 @@ SIDES = ("pandas", "pandas-arrow", "fast", "fast-arrow", "fetch_df", "official")
 def _url(scheme: str, port: int, token: str) -> str:
     from urllib.parse import quote
 
-    extra = "&backslash_escapes=false" if scheme == "e6magic" else ""
+    extra = ""
     return f"{scheme}://bench:{quote(token, safe='')}@127.0.0.1:{port}/?catalog=demo&schema=main{extra}"
 
 

@@ -1,38 +1,40 @@
 """e6magic: %%e6sql magics, live widgets and a fast client for the e6data SQL engine."""
 from __future__ import annotations
 
-from typing import Any
+import importlib
+from typing import TYPE_CHECKING, Any
 
-from e6magic.client import (
-    BINARY,
-    DATETIME,
-    NUMBER,
-    ROWID,
-    STRING,
-    Binary,
-    Connection,
-    DatabaseError,
-    DataError,
-    Date,
-    DateFromTicks,
-    Error,
-    IntegrityError,
-    InterfaceError,
-    InternalError,
-    NotSupportedError,
-    OperationalError,
-    ProgrammingError,
-    QueryCancelled,
-    Time,
-    TimeFromTicks,
-    Timestamp,
-    TimestampFromTicks,
-    Warning,
-    apilevel,
-    connect,
-    paramstyle,
-    threadsafety,
-)
+if TYPE_CHECKING:
+    from e6magic.client import (
+        BINARY,
+        DATETIME,
+        NUMBER,
+        ROWID,
+        STRING,
+        Binary,
+        Connection,
+        DatabaseError,
+        DataError,
+        Date,
+        DateFromTicks,
+        Error,
+        IntegrityError,
+        InterfaceError,
+        InternalError,
+        NotSupportedError,
+        OperationalError,
+        ProgrammingError,
+        QueryCancelled,
+        Time,
+        TimeFromTicks,
+        Timestamp,
+        TimestampFromTicks,
+        Warning,
+        apilevel,
+        connect,
+        paramstyle,
+        threadsafety,
+    )
 
 __version__ = "0.1.0"
 
@@ -44,6 +46,22 @@ __all__ = [
     "Timestamp", "TimestampFromTicks", "Warning", "__version__", "apilevel", "browse", "connect",
     "load_ipython_extension", "paramstyle", "threadsafety", "unload_ipython_extension",
 ]
+
+# The client's names load it on first use: grpc, pyarrow, numpy and the stubs took `import e6magic`
+# (and so `%load_ext e6magic`) 0.5-0.6 s; see "Start-up" in docs/benchmarks.md.
+_FROM_CLIENT = frozenset(__all__) - {"__version__", "browse", "load_ipython_extension", "unload_ipython_extension"}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _FROM_CLIENT:
+        value = getattr(importlib.import_module("e6magic.client"), name)
+        globals()[name] = value  # later look-ups are plain module attributes
+        return value
+    raise AttributeError(f"module 'e6magic' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | _FROM_CLIENT)
 
 
 def browse(conn: Connection | None = None) -> Any:

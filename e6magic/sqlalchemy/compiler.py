@@ -30,13 +30,12 @@ class E6Compiler(compiler.SQLCompiler):
         return text
 
     def render_literal_value(self, value: Any, type_: Any) -> str:
-        escapes = bool(getattr(self.dialect, "backslash_escapes", False))
         if isinstance(value, (dt.date, dt.time)) and not isinstance(type_, TypeDecorator):
             # typed, as the client binds them (DATE '...', TIMESTAMP '...'): a bare string would come back as text
-            return literal(value, backslash_escapes=escapes)
-        # strings must be escaped as the client binds them (backslashes doubled for an engine that reads backslash
+            return literal(value)
+        # strings must be escaped as the client binds them (backslashes doubled: every endpoint reads backslash
         # escapes, wire 5.6), or a literal could end early there
-        if isinstance(value, str) and escapes:
+        if isinstance(value, str):
             value = value.replace("\\", "\\\\")
         return super().render_literal_value(value, type_)
 

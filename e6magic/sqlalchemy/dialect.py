@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     )
 
 # URL query keys -> `e6magic.connect()` keywords; each value is text in a URL
-_FLAGS = {"secure": "secure", "auto_resume": "auto_resume", "backslash_escapes": "backslash_escapes"}
+_FLAGS = {"secure": "secure", "auto_resume": "auto_resume"}
 _TEXT = {"catalog": "catalog", "schema": "database", "database": "database", "cluster": "cluster_name",
          "cluster_name": "cluster_name", "cluster-name": "cluster_name"}
 _SECRETS = {"password", "token", "access_token", "client_secret"}
@@ -114,10 +114,8 @@ class E6magicDialect(default.DefaultDialect):
         sqltypes.ARRAY: e6types.ARRAY,
     }
 
-    def __init__(self, backslash_escapes: bool = True, **kwargs: Any) -> None:
+    def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        # how string literals are escaped when rendered inline; kept equal to the client connection's setting
-        self.backslash_escapes = backslash_escapes
         self._views_by_query = True  # False once the engine refused information_schema (see get_view_names)
 
     @classmethod
@@ -131,9 +129,6 @@ class E6magicDialect(default.DefaultDialect):
         """`e6magic.connect()` keywords from the URL. Unknown query keys and tokens outside the password are
         refused: a token in the query string would be printed by every repr of the URL."""
         options = _options(url)
-        options.setdefault("backslash_escapes", self.backslash_escapes)
-        # create_engine() calls this once, before any connection: inline literals then escape as the client binds
-        self.backslash_escapes = options["backslash_escapes"]
         # the token joins the keywords only here, so no frame that can raise holds it (verbose tracebacks)
         return [], {**options, "username": url.username, "password": url.password}
 

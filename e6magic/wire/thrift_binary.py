@@ -66,6 +66,11 @@ def walk_string_lengths(buf: bytes, pos: int, count: int) -> list[int]:
     The walk is inherently sequential (each prefix says where the next one is); `string_lengths`
     does most of it with numpy and falls back to this loop where its guesses do not hold.
     """
+    return _walk(buf, pos, count)[0]
+
+
+def _walk(buf: bytes, pos: int, count: int) -> tuple[list[int], int]:
+    """`walk_string_lengths`, and where the string after the last one starts."""
     unpack = _I32.unpack_from
     lengths = [0] * count
     for index in range(count):  # kept minimal: this loop is the decoder's hot spot (see docs/benchmarks.md)
@@ -74,61 +79,144 @@ def walk_string_lengths(buf: bytes, pos: int, count: int) -> list[int]:
         pos += 4 + length
     if count and min(lengths) < 0:
         raise ChunkDecodeError(f"negative string length {min(lengths)} in a list of {count} strings")
-    return lengths
+    return lengths, pos
 
 
-WALK_BLOCK = 1 << 16  # bytes guessed at a time: the cost is per byte scanned, and the last block runs past the list
-_WALK_MIN_PROGRESS = 64  # strings a block must prove, or the loop takes the rest
+WALK_BLOCK = 1 << 16  # most bytes proved at a time: past ~64 KiB a block's numpy passes stop getting cheaper per byte
+
+# The work model the walk budgets with, in units of one string walked by `walk_string_lengths`, fitted
+# by `python bench/bench_walk.py` over text, zeros, binary and NUL-rich bytes, and rounded up.
+BLOCK_COST = 500.0  # one `_prove_block`: a score of numpy calls, ~3 us each here
+BYTE_COST = 0.012  # each byte it scans
+GUESS_COST = 0.06  # each prefix it guesses (a run of zeros starts one, and every 4 bytes along it)
+OVERHEAD = 0.10  # the walk may cost this fraction more than walking every string, and no more
+_WALK_STRETCH = 1024  # strings walked one by one after a block that did not pay for itself, at first
 
 
-def string_lengths(buf: bytes, pos: int, count: int) -> np.ndarray:
+class WalkWork:
+    """Work one `string_lengths` call did, counted for the tests and the benchmark (not timed).
+
+    `blocks` numpy blocks scanned `scanned` bytes, guessed `guessed` prefixes and proved `proved`
+    strings; `walked` strings were read one prefix at a time. `cost()` is that work in the model's units.
+    """
+
+    __slots__ = ("blocks", "scanned", "guessed", "proved", "walked")
+
+    def __init__(self) -> None:
+        self.blocks = self.scanned = self.guessed = self.proved = self.walked = 0
+
+    def cost(self) -> float:
+        return self.walked + self.blocks * BLOCK_COST + self.scanned * BYTE_COST + self.guessed * GUESS_COST
+
+
+def string_lengths(buf: bytes, pos: int, count: int, work: WalkWork | None = None) -> np.ndarray:
     """The byte lengths of `count` length-prefixed strings starting at `pos`, as the walk finds them.
 
     Guess, then prove, a block of bytes at a time. A length below 2**24 starts with a zero byte, and
     text rarely holds one, so a prefix is guessed at the start of every run of zero bytes and every 4
     bytes along it (an empty string's prefix is 4 zero bytes). The guesses are then proved from the
     first one on: a guess counts only if the one before it, read as a length, points exactly at it, so
-    what is kept is exactly what the sequential walk would find. Where guessing stops paying (binary
-    data, NULs in text, lengths of 2**24 and more), the loop does the rest.
+    what is kept is exactly what the sequential walk would find. The rest is walked one prefix at a time.
+
+    Walking all `count` strings costs `count` in the model's units; the blocks may spend OVERHEAD of
+    that, plus what the strings they proved would have cost to walk. A block runs only if the most it
+    can cost fits what is left, so whatever the bytes (binary, NULs in text, long strings, lengths of
+    2**24 and more, zeros or other vectors after the list) `work.cost()` stays within (1 + OVERHEAD) *
+    `count` for a list the walk reads to its end.
     """
+    work = work if work is not None else WalkWork()
+    if OVERHEAD * count < BLOCK_COST:  # too few strings to afford a single block
+        work.walked += count
+        return np.array(walk_string_lengths(buf, pos, count), dtype=np.int64)
     lengths = np.empty(count, dtype=np.int64)
-    done = 0
+    done, budget, seen = 0, OVERHEAD * count, 0.0
+    block, stretch = WALK_BLOCK // 2, _WALK_STRETCH
     while done < count:
-        window = min(len(buf) - pos, WALK_BLOCK)
-        proved, pos = _prove_block(buf, pos, window, lengths[done:]) if window >= 4 else (0, pos)
-        done += proved
-        if proved < _WALK_MIN_PROGRESS and done < count:
+        window = _window(buf, pos, count - done, seen, min(block, _affordable(budget)))
+        if window:
+            proved, guessed, end = _prove_block(buf, pos, window, lengths[done:])
+            work.blocks += 1
+            work.scanned += window
+            work.guessed += guessed
+            work.proved += proved
+            cost = BLOCK_COST + BYTE_COST * window + GUESS_COST * guessed
+            budget += proved - cost
+            seen, pos, done = (end - pos) / proved, end, done + proved
+            if proved >= cost or done == count:  # it paid for itself
+                block, stretch = min(2 * block, WALK_BLOCK), _WALK_STRETCH
+                continue
+            block = max(block // 2, 1024)  # bytes that break the proof: smaller tries, further apart
+        walk = min(count - done, stretch)
+        stretch *= 2
+        work.walked += walk
+        try:
+            lengths[done:done + walk], end = _walk(buf, pos, walk)
+            seen, pos = (end - pos) / walk, end
+        except ChunkDecodeError:  # a negative length: the walk from here on fails as the whole walk would
+            work.walked += count - done - walk
             lengths[done:] = walk_string_lengths(buf, pos, count - done)
             break
+        done += walk
     return lengths
 
 
-def _prove_block(buf: bytes, pos: int, window: int, out: np.ndarray) -> tuple[int, int]:
-    """Prove guessed prefixes in `window` bytes from `pos` (itself a prefix): (how many, where the next starts)."""
-    region = np.frombuffer(buf, np.uint8, window, pos)
-    zero = region == 0
-    guess = zero.copy()
-    guess[1:] &= ~zero[:-1]
-    empty = zero[:-3] & zero[1:-2] & zero[2:-1] & zero[3:]  # empty[i]: bytes i..i+3 are zero, a length of 0
-    after_empty = guess[:-4] & empty[:-1]
-    while after_empty.any():  # runs of empty strings: one round each
-        more = np.zeros(window, dtype=bool)
-        more[4:] = after_empty
-        more &= zero & ~guess  # a prefix that can be proved starts with a zero byte (its length is below 2**24)
-        guess |= more
-        after_empty = more[:-4] & empty[:-1]
-    starts = np.flatnonzero(guess[: window - 3])  # a prefix needs its 4 bytes inside the window
-    if len(starts) == 0 or starts[0] != 0:
-        return 0, pos
-    if len(starts) > 1:  # a zero inside a guessed prefix (a length such as 256) is part of it, not a new one
-        starts = starts[np.concatenate(([True], np.diff(starts) >= 4))]
-    words = np.ndarray((window - 3,), dtype=">u4", buffer=region, strides=(1,))  # a length at every byte
-    lengths = words[starts].astype(np.int64)
+def _pays(seen: float) -> bool:
+    """Whether a full block proves strings of `seen` bytes (prefix included) for less than walking them."""
+    strings = WALK_BLOCK / seen
+    return BLOCK_COST + BYTE_COST * WALK_BLOCK + GUESS_COST * strings < 0.8 * strings
+
+
+def _affordable(budget: float) -> int:
+    """The most bytes a block may scan for at most `budget`, at the worst rate of guesses (one every 2 bytes)."""
+    return max(0, int((budget - BLOCK_COST) / (BYTE_COST + GUESS_COST / 2)))
+
+
+def _window(buf: bytes, pos: int, remaining: int, seen: float, most: int) -> int:
+    """How many bytes from `pos` the next block scans (0: walk instead); `seen`: bytes a string took lately.
+
+    At most `most`, and sized for the strings left at the lengths seen lately plus a quarter, so a
+    block ends near the list's end instead of scanning what follows it. None when the next prefix
+    cannot be guessed (a length of 2**24 or more), or when strings are so long that scanning their
+    bytes costs more than walking them.
+    """
+    if pos + 64 > len(buf) or buf[pos] != 0 or (seen and not _pays(seen)):
+        return 0
+    window = min(len(buf) - pos, most, int(remaining * (seen or 16) * 1.25) + 64)
+    return window if window >= 64 else 0
+
+
+def _prove_block(buf: bytes, pos: int, window: int, out: np.ndarray) -> tuple[int, int, int]:
+    """Prove guessed prefixes in `window` bytes from `pos` (a prefix): (proved, guessed, where the next starts).
+
+    One pass finds the runs of zero bytes; a run of n bytes holds a guess every 4 bytes from its
+    start (a run of empty strings, or the zeros after the list, is a guess per empty prefix), so the
+    guesses cost one pass whatever the bytes, not one round per empty string.
+    """
+    zero = np.frombuffer(buf, np.uint8, window, pos) == 0
+    edges = np.flatnonzero(zero[1:] != zero[:-1]) + 1  # where runs of zeros and of other bytes meet
+    run_starts = np.concatenate(([0], edges[1::2]))
+    run_ends = edges[::2]
+    if len(run_ends) < len(run_starts):
+        run_ends = np.append(run_ends, window)
+    run_lengths = run_ends - run_starts
+    if run_lengths.max() > 4:  # runs of empty strings, or zeros after the list: a guess at 0, 4, 8, ... along each
+        per_run = (run_lengths + 3) >> 2
+        firsts = np.cumsum(per_run) - per_run
+        starts = np.repeat(run_starts - 4 * firsts, per_run) + 4 * np.arange(int(firsts[-1] + per_run[-1]))
+    else:
+        starts = run_starts
+    guessed = len(starts)
+    starts = starts[: np.searchsorted(starts, window - 3)]  # a prefix needs its 4 bytes inside the window
+    gaps = np.diff(starts)
+    if len(gaps) and gaps.min() < 4:  # a zero inside a guessed prefix (a length such as 256) is part of it
+        starts = starts[np.concatenate(([True], gaps >= 4))]
+    words = np.ndarray((window - 3,), dtype=">u4", buffer=buf, offset=pos, strides=(1,))  # a length at every byte
+    lengths = words[starts]
     ends = starts + 4 + lengths
     broken = np.flatnonzero(ends[:-1] != starts[1:])
     proved = min(int(broken[0]) + 1 if len(broken) else len(starts), len(out))
     out[:proved] = lengths[:proved]
-    return proved, pos + int(ends[proved - 1])
+    return proved, guessed, pos + int(ends[proved - 1])
 
 
 class ThriftReader:

@@ -9,7 +9,7 @@ USER = "tester@example.com"
 
 
 def e6_url(engine: LocalEngine, **query: str) -> str:
-    """An `e6magic://` URL for `engine`; the local engine is DuckDB, which reads standard SQL literals."""
-    query = {"catalog": "demo", "schema": "main", "backslash_escapes": "false", **query}
+    """An `e6magic://` URL for `engine`."""
+    query = {"catalog": "demo", "schema": "main", **query}
     text = "&".join(f"{key}={quote(str(value))}" for key, value in query.items() if value is not None)
     return f"e6magic://{quote(USER, safe='')}:{quote(engine.token, safe='')}@{engine.host}:{engine.port}/?{text}"

@@ -35,13 +35,13 @@ def test_the_dialect_is_a_modern_one():
 @pytest.mark.parametrize(("url", "expected"), [
     pytest.param("e6magic://me%40x.com:tok@h:50051/?catalog=c&schema=s",
                  {"host": "h", "port": 50051, "username": "me@x.com", "password": "tok", "catalog": "c",
-                  "database": "s", "secure": False, "backslash_escapes": True}, id="basic"),
+                  "database": "s", "secure": False}, id="basic"),
     pytest.param("e6magic://u:t@h/?secure=true&cluster=prod&catalog=c",
                  {"port": 443, "secure": True, "cluster_name": "prod"}, id="secure-default-port"),
     pytest.param("e6magic://u:t@h/cat?cluster-name=n", {"port": 80, "catalog": "cat", "cluster_name": "n"},
                  id="catalog-in-path"),
-    pytest.param("e6magic://u:t%2Fwith%3Aodd%40chars@h:1/?auto_resume=false&backslash_escapes=0",
-                 {"password": "t/with:odd@chars", "auto_resume": False, "backslash_escapes": False}, id="escaped"),
+    pytest.param("e6magic://u:t%2Fwith%3Aodd%40chars@h:1/?auto_resume=false",
+                 {"password": "t/with:odd@chars", "auto_resume": False}, id="escaped"),
 ])
 def test_url_to_connect_arguments(url, expected):
     args, kwargs = E6magicDialect().create_connect_args(make_url(url))
@@ -158,8 +158,7 @@ def test_a_bound_float_stays_a_float(e6):
         assert type(conn.exec_driver_sql("SELECT %(v)s AS v", {"v": 1.5}).scalar_one()) is float  # untyped: no
 
 
-def test_backslash_escapes_make_inline_literals_safe_for_an_escaping_engine(make_engine):
-    e6 = make_engine(backslash_escapes="true")
+def test_inline_literals_escape_backslashes_as_the_engine_reads_them(e6):
     inline = str(sa.select(sa.literal("\\'; DROP TABLE x; --")).compile(e6, compile_kwargs={"literal_binds": True}))
     assert "'\\\\''; DROP TABLE x; --'" in inline  # backslash doubled, quote doubled: the literal cannot end early
 

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from e6magic.wire import ChunkDecodeError
 from e6magic.wire import thrift_binary
-from e6magic.wire.thrift_binary import WALK_BLOCK, string_lengths, walk_string_lengths
+from e6magic.wire.thrift_binary import OVERHEAD, WALK_BLOCK, WalkWork, string_lengths, walk_string_lengths
 
 SETTINGS = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -91,3 +91,65 @@ def test_one_corrupt_prefix_anywhere_fails_or_passes_as_the_walk_does(values, da
     buf[at:at + 4] = struct.pack(">i", length)
     buf = bytes(buf)
     assert outcome(string_lengths, buf, 0, len(values)) == outcome(walk_string_lengths, buf, 0, len(values))
+
+
+# The work the walk does, counted (never timed): at most 1 + OVERHEAD times walking every string.
+def counted(buf: bytes, count: int) -> WalkWork:
+    work = WalkWork()
+    assert string_lengths(buf, 0, count, work).tolist() == walk_string_lengths(buf, 0, count)
+    assert work.walked + work.proved == count
+    return work
+
+
+def dates(count: int) -> bytes:
+    """What a DATE vector's values look like on the wire after a VARCHAR list: i64 micros, zero-heavy."""
+    return ((np.arange(count) % 3000 + 18262) * 86_400_000_000).astype(">i8").tobytes()
+
+
+RNG = np.random.default_rng(11)
+HOSTILE = {  # what may follow or fill a list: each one broke a guess, or made the old walk loop
+    "text then dates": (body([b"name_%d" % (i % 5000) for i in range(65536)]) + dates(65536), 65536),
+    "text then zeros": (body([b"name_%d" % i for i in range(30000)]) + bytes(400_000), 30000),
+    "empty strings then zeros": (body([b""] * 30000) + bytes(400_000), 30000),
+    "NUL-rich text": (body([b"a\x00b\x00" * (i % 4) for i in range(30000)]), 30000),
+    "binary, mostly NULs": (body([RNG.integers(0, 3, i % 40, dtype=np.uint8).tobytes() for i in range(20000)]), 20000),
+    "binary": (body([RNG.integers(0, 256, i % 40, dtype=np.uint8).tobytes() for i in range(20000)]), 20000),
+    "~200 byte text then zeros": (body([b"z" * (190 + i % 20) for i in range(20000)]) + bytes(100_000), 20000),
+    "one 2**24 string, then text": (body([b"L" * 2**24] + [b"name_%d" % i for i in range(30000)]), 30001),
+    "lengths of 256 and up": (body([b"w" * (256 + i % 45) for i in range(8000)]), 8000),
+    "a few strings": (body([b"s%d" % i for i in range(100)]) + bytes(1000), 100),
+}
+
+
+@pytest.mark.parametrize("name", HOSTILE)
+def test_no_bytes_make_the_walk_cost_more_than_walking_every_string(name):
+    buf, count = HOSTILE[name]
+    work = counted(buf, count)
+    assert work.cost() <= (1 + OVERHEAD) * count
+    assert work.scanned <= len(buf)
+
+
+def test_a_varchar_before_a_date_column_is_proved_not_walked():
+    """The cliff: the zeros of the next vector cost a numpy round per 4 bytes, and a whole-window copy each."""
+    buf, count = HOSTILE["text then dates"]
+    work = counted(buf, count)
+    assert work.walked == 0
+    assert work.cost() <= 0.4 * count  # blocks of ~64 KiB, each one pass over its bytes
+    assert work.scanned <= 1.1 * len(body([b"name_%d" % (i % 5000) for i in range(count)]))
+
+
+@pytest.mark.parametrize("name", ["text then zeros", "empty strings then zeros", "one 2**24 string, then text"])
+def test_ordinary_text_is_mostly_proved(name):
+    buf, count = HOSTILE[name]
+    work = counted(buf, count)
+    assert work.walked <= 0.15 * count
+    assert work.cost() <= 0.5 * count
+
+
+@SETTINGS
+@given(values=st.lists(AWKWARD, min_size=1, max_size=3000), copies=st.integers(1, 20),
+       tail=st.sampled_from([b"", bytes(20000), b"\x00\x01" * 10000, dates(2500)]))
+def test_adversarial_lists_never_cost_more_than_the_walk(values, copies, tail):
+    values = values * copies
+    work = counted(body(values) + tail, len(values))
+    assert work.cost() <= (1 + OVERHEAD) * len(values)
