@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs e6magic into ./.venv from this repo's own files; with --test also the test peers and Chromium.
+# Installs e6magic with JupyterLab into ./.venv from this repo's own files; with --test the test extras, peers and Chromium.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -8,7 +8,7 @@ PYTHON=${PYTHON:-python3}
 .venv/bin/python -m pip install -q --upgrade pip
 
 if [ "${1:-}" != "--test" ]; then
-    .venv/bin/python -m pip install -q -e .
+    .venv/bin/python -m pip install -q -e '.[notebook]'
     exit 0
 fi
 

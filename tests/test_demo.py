@@ -21,6 +21,15 @@ def test_demo_runs_its_tour_on_the_embedded_engine_without_test_packages(tmp_pat
     done = subprocess.run([sys.executable, "-c", RUN_WITHOUT_PYTEST], cwd=ROOT, env=env, capture_output=True,
                           text=True, timeout=300)
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
-    assert "8 cells run; 1 failed as intended" in done.stdout
-    assert "e6sql: big = 4 rows" in done.stdout
-    assert "ProgrammingError" in done.stdout and "no_such_table" in done.stdout
+    out = done.stdout
+    assert "13 cells run; 1 failed as intended" in out
+    assert "e6sql: big = 4 rows" in out
+    assert "ProgrammingError" in out and "no_such_table" in out
+    # the long query was cancelled, the engine says so, and nothing was assigned
+    assert "(True, 'cancelled')" in out
+    assert "('cancelled', False)" in out or "('cleared', False)" in out
+    # the plan as text: timings, then operators with rows
+    assert "plan: " in out and "HASH_JOIN" in out and "1,000,000 rows" in out
+    assert "<IPython.core.display.HTML object>" not in out
+    # the schema tree
+    assert "demo\n  main\n    all_types\n    customers\n    orders\n    products" in out

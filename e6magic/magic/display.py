@@ -5,7 +5,7 @@ import html
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from IPython.display import HTML, display
+from IPython.display import display
 
 
 def _widgets() -> Any:
@@ -25,6 +25,31 @@ def schema_tree(connection: Any) -> str:
             lines.append(f"  {database}")
             lines.extend(f"    {table}" for table in sorted(connection.get_tables(catalog, database)))
     return "\n".join(lines) if lines else "(no catalogs)"
+
+
+def plan_text(plan: Any, max_nodes: int = 40) -> str:
+    """A plan as text (the terminal's plan view): the timings, then the operator tree with time and rows."""
+    from e6magic.widgets._plan_shape import PlanShapeError, find_tree, parse_plan, summary_of
+
+    try:
+        outer, data = parse_plan(plan)
+        summary = summary_of(outer, data)
+        root = find_tree(data)
+    except (ValueError, TypeError, PlanShapeError):
+        return f"plan (not an operator tree):\n{str(plan)[:2000]}"
+    labels = (("parse_ms", "parse"), ("queue_ms", "queue"), ("execution_ms", "execution"), ("total_ms", "total"))
+    timings = ", ".join(f"{label} {summary[key]:.1f} ms" for key, label in labels if key in summary)
+    lines = [f"plan: {timings or 'no timings'}"]
+    stack = [(root, 0)]
+    while stack and len(lines) <= max_nodes:
+        op, depth = stack.pop()
+        took = "" if op.time_ms is None else f"  {op.time_ms:.1f} ms"
+        rows = "" if op.rows is None else f"  {op.rows:,} rows"
+        lines.append(f"{'  ' * depth}{op.name}{took}{rows}")
+        stack.extend((child, depth + 1) for child in reversed(op.children))
+    if stack:
+        lines.append("  ...")
+    return "\n".join(lines)
 
 
 class HtmlTable:
@@ -106,7 +131,7 @@ class Display:
         if widgets is not None:
             widgets.PlanView(plan).show()
         else:
-            display(HTML(f"<pre class='e6-plan'>{html.escape(str(plan))}</pre>"))
+            display(_Text(plan_text(plan)))
 
     def sql(self, statements: list[tuple[str, Mapping[str, Any] | None]]) -> None:
         """`--show-sql`: the SQL as it would be sent, with bound values listed apart (never pasted)."""

@@ -44,6 +44,34 @@ OPTIONS: dict[str, Option] = {
     "--schema": Option("schema"),
 }
 
+# what each option does and what applies without it, by dest (README's table is generated from this and from
+# E6Magic's traits: `python scripts/readme_tables.py`; tests/test_readme.py fails when an option has no entry)
+HELP: dict[str, tuple[str, str]] = {
+    "out": ("store the result in this variable (same as `NAME <<` before the SQL)", "not stored"),
+    "limit": ("fetch at most N rows", "`E6Magic.autolimit`"),
+    "catalog": ("catalog for this query", "the connection's"),
+    "database": ("database (schema) for this query", "the connection's"),
+    "explain": ("run, then show the engine's plan (operators with time and rows)", "off"),
+    "dry_run": ("ask the engine to check the SQL without running it", "off"),
+    "show_sql": ("show the SQL as it would be sent, with bound values apart; run nothing", "off"),
+    "background": ("return at once; `_e6.wait()`, `_e6.cancel()`; the variable is set when it finishes", "off"),
+    "file": ("run the SQL in FILE", "the cell's SQL"),
+    "jinja": ("render `{{ }}` / `{% %}` Jinja templating from notebook variables first", "off"),
+    "alias": ("use the connection profile ALIAS (`~/.e6magic/connections.toml`)", "`[default]`, `E6DATA_*`, else embedded"),
+    "connect": ("open a connection (with the options below) and make it current", "off"),
+    "host": ("with `--connect`: host", "`E6DATA_HOST`"),
+    "port": ("with `--connect`: port", "`E6DATA_PORT`, else 443"),
+    "cluster": ("with `--connect`: cluster name", "`E6DATA_CLUSTER_NAME`"),
+    "secure": ("with `--connect`: TLS", "`E6DATA_SECURE`, else off"),
+    "username": ("with `--connect`: user (e-mail)", "`E6DATA_USERNAME`"),
+    "backslash_escapes": ("with `--connect`: quote bound strings for an engine that reads backslash escapes (or not)",
+                          "on; off for the embedded engine"),
+    "token": ("with `--connect`: a bare `--token` asks with a hidden prompt", "`E6DATA_PASSWORD`"),
+    "close": ("close every connection (and stop the embedded engine)", ""),
+    "refresh": ("read catalog, table and column names again for completion", ""),
+    "schema": ("browse catalogs > databases > tables > columns", ""),
+}
+
 # an option token: dashes then a letter, so "-- comment" and "-1" stay SQL
 _OPTION = re.compile(r"\s*(?P<opt>--?[A-Za-z][\w-]*)(?:=(?P<eq>\S*))?(?=\s|$)")
 _VALUE = re.compile(r"""\s*(?P<value>'[^']*'|"[^"]*"|\S+)""")
