@@ -7,15 +7,28 @@ import time
 import weakref
 from typing import TYPE_CHECKING, Any, Callable
 
-import grpc
-
 from e6magic._proto import cluster_pb2 as cpb
 from e6magic._proto import e6x_engine_pb2 as pb
 from e6magic.client import strategy as strategies
 from e6magic.client import exceptions as _errors
-from e6magic.client.exceptions import Error, InterfaceError, OperationalError, ProgrammingError
+from e6magic.client.exceptions import (
+    ClusterSuspended,
+    CredentialsRefused,
+    EngineUnreachable,
+    Error,
+    InterfaceError,
+    OperationalError,
+    ProgrammingError,
+    SessionExpired,
+    WrongColour,
+)
 from e6magic.client.oauth import BearerTokens
-from e6magic.client.transport import Transport, is_session_expired, is_suspended, is_wrong_colour
+from e6magic.client.retry import Settings
+from e6magic.client.secret import Secret
+from e6magic.client.transport import CALL_TIMEOUT, Transport
+
+# A query's whole deadline when none is given: long enough for real analytics, never a cell hung forever.
+DEFAULT_QUERY_TIMEOUT = 3600.0
 
 if TYPE_CHECKING:
     from e6magic.client.cursor import Cursor
@@ -49,7 +62,8 @@ class Connection:
                  grpc_options: dict[str, Any] | None = None, auto_resume: bool = True, *,
                  access_token: str | None = None, client_id: str | None = None, client_secret: str | None = None,
                  token_url: str | None = None, oauth_scope: str | None = None, client_auth_method: str = "basic",
-                 enable_result_batch_v2: bool | None = None) -> None:
+                 enable_result_batch_v2: bool | None = None, timeout: float | None = None) -> None:
+        password, access_token, client_secret = _masked(password), _masked(access_token), _masked(client_secret)
         if not host or not port:
             raise InterfaceError("connect() needs host and port")
         oauth = bool(access_token or client_id or client_secret or token_url)
@@ -66,8 +80,11 @@ class Connection:
         options = dict(grpc_options or {})
         self.prepare_timeout = float(options.get("grpc_prepare_timeout", 600))
         self.resume_timeout = float(options.get("grpc_auto_resume_timeout_seconds", 300))
-        self.max_retry_attempts = strategies.max_retry_attempts()
-        self.__password = password
+        self.timeout = _seconds("timeout", DEFAULT_QUERY_TIMEOUT if timeout is None else timeout)
+        self.settings = Settings.from_env()  # every E6DATA_* variable checked here, once: a bad one fails connect()
+        self.retry = self.settings.retry
+        self.max_retry_attempts = self.retry.attempts
+        self._password = password
         self._tokens = BearerTokens(access_token=access_token, client_id=client_id, client_secret=client_secret,
                                     token_url=token_url, scope=oauth_scope,
                                     client_auth_method=client_auth_method) if oauth else None
@@ -133,79 +150,50 @@ class Connection:
             raise InterfaceError("the connection is closed")
 
     # --- sessions and colours --------------------------------------------------------------------------
-    def headers(self, colour: str | None, planner_ip: str | None = None) -> list[tuple[str, str]]:
+    def headers(self, colour: str | None, planner_ip: str | None = None) -> list[tuple[str, object]]:
         bearer = self._tokens.token() if self._tokens else None
         return self.transport.headers(strategy=colour, planner_ip=planner_ip, bearer=bearer)
 
-    def session_and_colour(self) -> tuple[str, str | None]:
-        """A live session id ('' in OAuth mode) and the colour new work goes to; authenticates lazily."""
+    def session_and_colour(self, deadline: float | None = None) -> tuple[str, str | None]:
+        """A live session id ('' in OAuth mode) and the colour new work goes to; authenticates lazily.
+
+        Raises the sign-in's own error (a colour refused, the engine unreachable...): callers run it inside
+        `call`, under the retry policy, so a flip between two probes is retried like any other refusal."""
         self._check_open()
         if self._tokens is not None:
             return "", self.strategy.active()
         with self._auth_lock:
-            active = self.strategy.active()
-            if self._session_id is None or active != self._session_colour:
-                self._authenticate(active)
+            colour = self.strategy.guess()
+            if self._session_id is None or colour != self._session_colour:
+                self._authenticate(colour, deadline)
             return self._session_id, self._session_colour  # type: ignore[return-value]
 
     @property
     def session_id(self) -> str:
-        return self.session_and_colour()[0]
+        return self.call_with_colour("authenticate", None)[1]
 
-    def _authenticate(self, preferred: str | None) -> None:
-        order = [preferred, strategies.other(preferred)] if preferred else list(strategies.COLOURS)
-        resumed = False
-        last: Error | None = None
-        for colour in order:
-            while True:
-                try:
-                    response = self.transport.call(
-                        "authenticate", pb.AuthenticateRequest(user=self.username, password=self.__password),
-                        metadata=self.transport.headers(strategy=colour), timeout=60)
-                    break
-                except Error as exc:
-                    last = exc
-                    if is_suspended(exc) and self.auto_resume and not resumed:
-                        self._resume()
-                        resumed = True
-                        continue
-                    if is_wrong_colour(exc):
-                        self.strategy.forget(colour)
-                        response = None
-                        break
-                    raise
-            if response is None:
-                continue
-            if not response.sessionId:
-                raise OperationalError(f"e6data engine at {self.transport.endpoint} refused the credentials")
-            self._session_id, self._session_colour = response.sessionId, colour
-            self.strategy.confirm(colour)
-            return
-        raise last  # type: ignore[misc]
+    def _authenticate(self, colour: str, deadline: float | None) -> None:
+        try:
+            response = self.transport.call("authenticate", self._auth_request, timeout=self._timeout(None, deadline),
+                                           metadata=self.transport.headers(strategy=colour))
+        except WrongColour:
+            self.strategy.forget(colour)  # the next try signs in on the other colour
+            raise
+        if not response.sessionId:
+            raise CredentialsRefused(f"e6data engine at {self.transport.endpoint} refused the credentials",
+                                     endpoint=self.transport.endpoint, method="authenticate")
+        self._session_id, self._session_colour = response.sessionId, colour
+        self.strategy.confirm(colour)
 
-    def drop_session(self) -> None:
+    def _auth_request(self) -> pb.AuthenticateRequest:
+        # built here, returned straight into the call: the request (which holds the token) is no one's local
+        return pb.AuthenticateRequest(user=self.username, password=self._password.reveal())
+
+    def drop_session(self, session_id: str | None = None) -> None:
+        """Forget the session (only `session_id`, when given: another thread may have made a new one)."""
         with self._auth_lock:
-            self._session_id = None
-
-    def recover(self, exc: Error, colour: str | None) -> bool:
-        """Decide whether work that never started may be tried again after `exc`, and prepare for it."""
-        if is_wrong_colour(exc):
-            self.strategy.forget(colour)
-            if self._tokens is not None and self.strategy.active() is None:
-                self.strategy.confirm(strategies.other(colour))  # OAuth: no probe call, flip the header
-            self.drop_session()
-            return True
-        if is_session_expired(exc):
-            self.drop_session()
-            time.sleep(0.2)
-            return True
-        if is_suspended(exc) and self.auto_resume:
-            self._resume()
-            return True
-        if exc.grpc_code == grpc.StatusCode.UNAUTHENTICATED and self._tokens is not None:
-            self._tokens.token(force_refresh=True)
-            return True
-        return False
+            if session_id is None or session_id == self._session_id:
+                self._session_id = None
 
     def note_announcement(self, response: Any) -> None:
         if "new_strategy" in response.DESCRIPTOR.fields_by_name and response.HasField("new_strategy"):
@@ -213,37 +201,92 @@ class Connection:
 
     def _resume(self) -> None:
         """Resume a suspended cluster through ClusterService and wait until it is active (wire §5.3)."""
-        request = cpb.ClusterStatusRequest(user=self.username or "", password=self.__password or "")
-        md = self.headers(self.strategy.active())
         deadline = time.monotonic() + self.resume_timeout
-        status = self.transport.call("status", request, metadata=md, service="cluster", timeout=30).status
+        status = self._cluster_call("status").status
         if status == "suspended":
-            self.transport.call("resume", cpb.ResumeRequest(user=request.user, password=request.password),
-                                metadata=md, service="cluster", timeout=30)
+            self._cluster_call("resume")
         while status != "active":
             if status == "failed" or time.monotonic() > deadline:
-                raise OperationalError(f"cluster at {self.transport.endpoint} did not resume (status {status!r})")
+                raise OperationalError(f"cluster at {self.transport.endpoint} did not resume (status {status!r})",
+                                       endpoint=self.transport.endpoint)
             time.sleep(0.5)
-            status = self.transport.call("status", request, metadata=md, service="cluster", timeout=30).status
+            status = self._cluster_call("status").status
 
-    def call(self, method: str, make_request: Callable[[str], Any], *, colour: str | None = None,
-             planner_ip: str | None = None, query_id: str | None = None, retry_expired: bool = True,
-             timeout: float | None = None) -> Any:
-        """A session-scoped RPC; an expired session is renewed once (the engine refused before doing anything)."""
-        for attempt in (1, 2):
-            session_id, active = self.session_and_colour()
-            metadata = self.headers(colour or active, planner_ip)
+    def _cluster_call(self, method: str) -> Any:
+        kind = cpb.ClusterStatusRequest if method == "status" else cpb.ResumeRequest
+        return self.transport.call(
+            method, lambda: kind(user=self.username or "", password=self._password.reveal()),
+            metadata=self.headers(self.strategy.active()), service="cluster", timeout=30)
+
+    def call(self, method: str, make_request: Callable[[str], Any] | None, **options: Any) -> Any:
+        """A session-scoped RPC under the connection's retry policy (see `call_with_colour`)."""
+        return self.call_with_colour(method, make_request, **options)[1]
+
+    def call_with_colour(self, method: str, make_request: Callable[[str], Any] | None, *,
+                         colour: str | None = None, planner_ip: str | None = None, query_id: str | None = None,
+                         timeout: float | None = None, deadline: float | None = None,
+                         session: bool = True) -> tuple[str | None, Any]:
+        """`method` with a session (signing in first if needed), retried by the one policy; (colour, response).
+
+        This is the only place a call is tried again: what may be retried is `self.retry.may_retry` (by
+        error class and call); the sign-in runs inside the loop, so its refusals are retried too. `timeout`
+        caps this call, `deadline` (monotonic) is the query's; each try gets what is left of both."""
+        refreshed = False
+        # refusals at the door and lost links are counted apart: an engine restart gives one of each
+        failures = {"door": 0, "link": 0}
+        while True:
+            used, session_id = colour, ""
             try:
-                response = self.transport.call(method, make_request(session_id), metadata=metadata,
-                                               timeout=timeout, query_id=query_id)
+                if session:
+                    session_id, active = self.session_and_colour(deadline)
+                else:
+                    self._check_open()
+                    active = self.strategy.active()
+                used = colour or active
+                if make_request is None:  # only the session was wanted
+                    return used, session_id
+                response = self.transport.call(
+                    method, lambda: make_request(session_id), metadata=self.headers(used, planner_ip),
+                    timeout=self._timeout(timeout, deadline), query_id=query_id)
             except Error as exc:
-                if attempt == 1 and retry_expired and is_session_expired(exc):
-                    self.drop_session()
+                if isinstance(exc, CredentialsRefused) and self._tokens is not None and not refreshed:
+                    self._tokens.token(force_refresh=True)  # an OAuth token expired early: one fresh one
+                    refreshed = True
                     continue
-                raise
+                kind = "link" if isinstance(exc, EngineUnreachable) else "door"
+                failures[kind] += 1
+                if failures[kind] >= self.retry.attempts or not self.retry.may_retry(exc, exc.method or method):
+                    raise
+                self._before_retry(exc, used, session_id, failures[kind], deadline)
+                continue
             self.note_announcement(response)
-            return response
-        raise AssertionError("unreachable")
+            return used, response
+
+    def _before_retry(self, exc: Error, colour: str | None, session_id: str, attempt: int,
+                      deadline: float | None) -> None:
+        """Put right what `exc` says before the next try (every branch is an error class, never its text)."""
+        if isinstance(exc, WrongColour):
+            self.strategy.forget(colour)
+            if self._tokens is not None and self.strategy.active() is None:
+                self.strategy.confirm(strategies.other(colour))  # OAuth: no probe call, flip the header
+            self.drop_session()
+        elif isinstance(exc, SessionExpired):
+            self.drop_session(session_id or None)
+        elif isinstance(exc, ClusterSuspended):
+            if not self.auto_resume:
+                raise exc
+            self._resume()
+        elif isinstance(exc, EngineUnreachable):
+            pause = self.retry.backoff(attempt)
+            if deadline is not None and time.monotonic() + pause >= deadline:
+                raise exc  # no time left for another try: the error as it is
+            time.sleep(pause)
+
+    def _timeout(self, cap: float | None, deadline: float | None) -> float:
+        """Seconds this try may take: the call's own cap, what is left of the deadline, the connection's."""
+        limit = CALL_TIMEOUT if cap is None else cap
+        limit = min(limit, self.timeout if deadline is None else deadline - time.monotonic())
+        return max(0.001, limit)
 
     # --- statements and catalog ------------------------------------------------------------------------
     def explain_analyse(self, handle: QueryHandle) -> dict[str, Any]:
@@ -268,8 +311,7 @@ class Connection:
             sessionId=sid, schema=self.database or "", queryString=sql)).dryrunValue
 
     def get_catalogs(self) -> list[dict[str, Any]]:
-        response = self.transport.call("getCataloges", pb.GetCatalogesRequest(),
-                                       metadata=self.headers(self.strategy.active()), timeout=60)
+        response = self.call("getCataloges", lambda _sid: pb.GetCatalogesRequest(), session=False)
         return [{"name": c.name, "isDefault": c.isDefault} for c in response.catalogResponses]
 
     def get_schema_names(self, catalog: str | None = None) -> list[str]:
@@ -308,7 +350,30 @@ class Connection:
 
 
 def connect(host: str | None = None, port: int | None = None, username: str | None = None,
-            password: str | None = None, **kwargs: Any) -> Connection:
+            password: str | Secret | None = None, **kwargs: Any) -> Connection:
     """Open a connection (lazily: nothing is sent until the first call). Same keywords as the official
-    `e6data_python_connector.Connection`, plus OAuth (`access_token`, or `client_id`/`client_secret`/`token_url`)."""
+    `e6data_python_connector.Connection`, plus OAuth (`access_token`, or `client_id`/`client_secret`/`token_url`),
+    and `timeout`: each query's deadline in seconds (default an hour), which also bounds every call.
+
+    The token is masked at once (a `Secret`), so no frame of a failing connect shows it."""
+    password = _masked(password)
+    for key in ("access_token", "client_secret"):
+        if key in kwargs:
+            kwargs[key] = _masked(kwargs[key])
     return Connection(host, port, username, password, **kwargs)  # type: ignore[arg-type]
+
+
+def _masked(value: str | Secret | None) -> Secret | None:
+    if value is None or isinstance(value, Secret):
+        return value
+    return Secret(value)
+
+
+def _seconds(name: str, value: Any) -> float:
+    try:
+        seconds = float(value)
+    except (TypeError, ValueError):
+        seconds = float("nan")
+    if not seconds > 0 or seconds == float("inf"):
+        raise InterfaceError(f"{name}={value!r} is not valid: it must be a number of seconds above 0")
+    return seconds

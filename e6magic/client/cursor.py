@@ -46,20 +46,24 @@ class Cursor:
 
     # --- running ---------------------------------------------------------------------------------------
     def submit(self, sql: str, params: Mapping[str, Any] | Sequence[Any] | None = None, *,
-               on_progress: Callable[[QueryHandle], None] | None = None) -> QueryHandle:
-        """Start a query and return its handle as soon as the engine prepared and accepted it."""
+               on_progress: Callable[[QueryHandle], None] | None = None, timeout: float | None = None) -> QueryHandle:
+        """Start a query and return its handle as soon as the engine prepared and accepted it.
+
+        `timeout`: this query's deadline in seconds (default: the connection's)."""
         self._check_open()
         self._release()
         self._many_rowcount = None
         text = bind(_strip(sql), params)
+        _check_encodable(text)
         handle = QueryHandle(self.connection, text, catalog=self.catalog, schema=self.database,
-                             on_progress=on_progress)
+                             on_progress=on_progress, timeout=timeout)
         self._handle = handle
         return handle.start()
 
-    def execute(self, sql: str, params: Mapping[str, Any] | Sequence[Any] | None = None) -> str:
+    def execute(self, sql: str, params: Mapping[str, Any] | Sequence[Any] | None = None, *,
+                timeout: float | None = None) -> str:
         """Run a query; returns its id once the result's metadata is known (the rows stream afterwards)."""
-        handle = self.submit(sql, params)
+        handle = self.submit(sql, params, timeout=timeout)
         handle.wait_metadata()
         return handle.query_id  # type: ignore[return-value]
 
@@ -313,3 +317,12 @@ def _strip(sql: str) -> str:
     sql = sql.strip()
     return sql[:-1].rstrip() if sql.endswith(";") else sql
 
+
+
+def _check_encodable(text: str) -> None:
+    """The SQL goes to the engine as UTF-8: a lone surrogate (or other unencodable text) is the caller's error."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise ProgrammingError(f"the SQL or a parameter holds text that is not valid Unicode "
+                               f"({exc.reason} at character {exc.start}: {text[exc.start:exc.end]!r})") from None

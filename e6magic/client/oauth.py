@@ -9,6 +9,7 @@ import urllib.parse
 import urllib.request
 
 from e6magic.client.exceptions import InterfaceError, OperationalError
+from e6magic.client.secret import Secret
 
 REFRESH_MARGIN = 60.0  # seconds before expiry a token is renewed
 
@@ -24,8 +25,8 @@ _OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}), _NoRedire
 class BearerTokens:
     """Hands out a current bearer token; client-credential tokens are fetched lazily and renewed."""
 
-    def __init__(self, *, access_token: str | None = None, client_id: str | None = None,
-                 client_secret: str | None = None, token_url: str | None = None, scope: str | None = None,
+    def __init__(self, *, access_token: str | Secret | None = None, client_id: str | None = None,
+                 client_secret: str | Secret | None = None, token_url: str | None = None, scope: str | None = None,
                  client_auth_method: str = "basic") -> None:
         styles = [bool(access_token), bool(client_id or client_secret or token_url)]
         if all(styles):
@@ -34,17 +35,17 @@ class BearerTokens:
             raise InterfaceError("client credentials need client_id, client_secret and token_url together")
         if token_url and not _acceptable_url(token_url):
             raise InterfaceError("token_url must be https:// (plain http only on loopback)")
-        self._fixed = access_token
-        self._id, self._secret, self._url, self._scope = client_id, client_secret, token_url, scope
+        self._fixed = _secret(access_token)
+        self._id, self._secret, self._url, self._scope = client_id, _secret(client_secret), token_url, scope
         self._auth_method = client_auth_method
-        self._token: str | None = None
+        self._token: Secret | None = None
         self._expires = 0.0
         self._lock = threading.Lock()
 
     def __repr__(self) -> str:
         return "BearerTokens(<hidden>)"
 
-    def token(self, *, force_refresh: bool = False) -> str:
+    def token(self, *, force_refresh: bool = False) -> Secret:
         if self._fixed:
             return self._fixed
         with self._lock:
@@ -52,16 +53,17 @@ class BearerTokens:
                 self._token, self._expires = self._fetch()
             return self._token
 
-    def _fetch(self) -> tuple[str, float]:
+    def _fetch(self) -> tuple[Secret, float]:
         form = {"grant_type": "client_credentials"}
         if self._scope:
             form["scope"] = self._scope
         headers = {"Content-Type": "application/x-www-form-urlencoded", "Accept": "application/json"}
         if self._auth_method == "post":
-            form.update(client_id=self._id, client_secret=self._secret)
+            form.update(client_id=self._id, client_secret=self._secret.reveal())
         else:
-            pair = f"{urllib.parse.quote(self._id, safe='')}:{urllib.parse.quote(self._secret, safe='')}"
-            headers["Authorization"] = "Basic " + base64.b64encode(pair.encode()).decode()
+            headers["Authorization"] = "Basic " + base64.b64encode(
+                f"{urllib.parse.quote(self._id, safe='')}:{urllib.parse.quote(self._secret.reveal(), safe='')}".encode()
+            ).decode()
         request = urllib.request.Request(self._url, data=urllib.parse.urlencode(form).encode(), headers=headers)
         try:
             with _OPENER.open(request, timeout=30) as response:
@@ -72,9 +74,13 @@ class BearerTokens:
         token, lifetime = body.get("access_token"), body.get("expires_in", 3600)
         if not isinstance(token, str) or not token or not isinstance(lifetime, (int, float)):
             raise OperationalError(f"token service {self._url} answered without a usable access_token")
-        return token, time.time() + float(lifetime)
+        return Secret(token), time.time() + float(lifetime)
 
 
 def _acceptable_url(url: str) -> bool:
     parts = urllib.parse.urlsplit(url)
     return parts.scheme == "https" or (parts.scheme == "http" and parts.hostname in ("127.0.0.1", "localhost", "::1"))
+
+
+def _secret(value: str | Secret | None) -> Secret | None:
+    return value if value is None or isinstance(value, Secret) else Secret(value)

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 FINAL_STATES = ("finished", "cancelled", "failed")
 PREFETCH_BATCHES = 4  # decoded batches waiting for the consumer: bounded memory, and N+1 is already here
 _END = object()
+_NO_CAP = float("inf")  # a call bounded only by the query's deadline
 
 
 class QueryHandle:
@@ -26,7 +27,7 @@ class QueryHandle:
     works from any thread at any moment; `batches()` / `result()` never hand out a partial result as whole."""
 
     def __init__(self, connection: Connection, sql: str, *, catalog: str | None, schema: str | None,
-                 on_progress: Callable[[QueryHandle], None] | None = None) -> None:
+                 on_progress: Callable[[QueryHandle], None] | None = None, timeout: float | None = None) -> None:
         self.sql = sql
         self.catalog = catalog
         self.schema = schema
@@ -42,6 +43,8 @@ class QueryHandle:
         self._engine_ip = ""
         self._colour: str | None = None
         self._started = time.monotonic()
+        self.timeout = connection.timeout if timeout is None else float(timeout)
+        self._deadline = self._started + self.timeout
         self._ended: float | None = None
         self._cancel = threading.Event()
         self._stop = threading.Event()  # the reader has all it wants (not a cancel: the query ends finished)
@@ -68,29 +71,27 @@ class QueryHandle:
     # --- start: prepare (retried where nothing ran yet), execute, then fetch in the background ----------
     def start(self) -> "QueryHandle":
         conn = self._conn
-        attempts = conn.max_retry_attempts
-        for attempt in range(1, attempts + 1):
-            session_id, colour = conn.session_and_colour()
-            try:
-                response = self._prepare(session_id, colour)
-                break
-            except Error as exc:
-                if attempt == attempts or not conn.recover(exc, colour):
-                    self._fail(exc)
-                    raise self.error from None  # type: ignore[misc]
+        try:
+            # sign-in and prepare in one retried call: a colour flip between them is retried, not raised
+            colour, response = conn.call_with_colour(
+                "prepareStatementV2" if self.catalog else "prepareStatement", self._prepare_request,
+                timeout=conn.prepare_timeout, deadline=self._deadline)
+        except Error as exc:
+            self._fail(exc)
+            raise self.error from None  # type: ignore[misc]
         self.query_id, self._engine_ip, self._colour = response.queryId, response.engineIP, colour
         conn.strategy.pin(self.query_id, colour)
         conn.track(self, live=True)
-        conn.note_announcement(response)
         self.timings["prepare"] = time.monotonic() - self._started
         if self._cancel.is_set():
             self._finish("cancelled", QueryCancelled("query cancelled before it ran", query_id=self.query_id))
             self._clear()
             raise self.error  # type: ignore[misc]
         try:
+            # retried only where the engine cannot have run it (the policy never repeats an execute that may have)
             self._call("executeStatementV2" if self.catalog else "executeStatement",
                        lambda sid: (pb.ExecuteStatementV2Request if self.catalog else pb.ExecuteStatementRequest)(
-                           engineIP=self._engine_ip, sessionId=sid, queryId=self.query_id), retry_expired=True)
+                           engineIP=self._engine_ip, sessionId=sid, queryId=self.query_id))
         except Error as exc:
             self._fail(exc)
             self._clear()
@@ -102,21 +103,16 @@ class QueryHandle:
         self._fetcher.start()
         return self
 
-    def _prepare(self, session_id: str, colour: str | None) -> pb.PrepareStatementResponse:
-        conn = self._conn
+    def _prepare_request(self, session_id: str) -> Any:
         if self.catalog:
-            request = pb.PrepareStatementV2Request(sessionId=session_id, schema=self.schema or "",
-                                                   catalog=self.catalog, queryString=self.sql)
-            method = "prepareStatementV2"
-        else:
-            request = pb.PrepareStatementRequest(sessionId=session_id, schema=self.schema or "", queryString=self.sql)
-            method = "prepareStatement"
-        return conn.transport.call(method, request, metadata=conn.headers(colour), timeout=conn.prepare_timeout)
+            return pb.PrepareStatementV2Request(sessionId=session_id, schema=self.schema or "",
+                                                catalog=self.catalog, queryString=self.sql)
+        return pb.PrepareStatementRequest(sessionId=session_id, schema=self.schema or "", queryString=self.sql)
 
-    def _call(self, method: str, make_request: Callable[[str], Any], *, retry_expired: bool = False,
-              timeout: float | None = None) -> Any:
+    def _call(self, method: str, make_request: Callable[[str], Any], *, timeout: float | None = None,
+              deadline: float | None = None) -> Any:
         return self._conn.call(method, make_request, colour=self._colour, planner_ip=self._engine_ip,
-                               query_id=self.query_id, retry_expired=retry_expired, timeout=timeout)
+                               query_id=self.query_id, timeout=timeout, deadline=deadline or self._deadline)
 
     def _request(self, cls: Any) -> Callable[[str], Any]:
         return lambda sid: cls(engineIP=self._engine_ip, sessionId=sid, queryId=self.query_id)
@@ -126,7 +122,8 @@ class QueryHandle:
         payloads: Iterator[bytes] | None = None
         try:
             started = time.monotonic()
-            response = self._call("getResultMetadata", self._request(pb.GetResultMetadataRequest))
+            # waits for the query to end: bounded by the query's deadline only
+            response = self._call("getResultMetadata", self._request(pb.GetResultMetadataRequest), timeout=_NO_CAP)
             self.metadata = decode_metadata(response.resultMetaData)
             self.timings["execution"] = time.monotonic() - started
             with self._lock:

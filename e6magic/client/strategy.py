@@ -34,6 +34,7 @@ class EndpointStrategy:
         self._pending: str | None = None
         self._confirmed_at = 0.0
         self._pinned: dict[str, str] = {}
+        self._guess = COLOURS[0]  # the colour to probe while none is known: the one not refused last
 
     def active(self) -> str | None:
         """The colour for new work, or None when unknown or older than the cache timeout (re-probe)."""
@@ -53,10 +54,17 @@ class EndpointStrategy:
             self._confirmed_at = time.monotonic()
 
     def forget(self, colour: str | None) -> None:
-        """The engine answered `status: 456` for `colour`: new work must find the serving colour again."""
+        """The engine refused `colour` for new work (`WrongColour`): find the serving colour again, the other first."""
         with self._lock:
+            if colour is None:
+                return
             if self._active == colour:
                 self._active = None
+            self._guess = other(colour)
+
+    def guess(self) -> str:
+        """The colour to sign in on: the known one, else the one not refused last."""
+        return self.active() or self._guess
 
     def announce(self, colour: str | None) -> None:
         """A response carried `new_strategy`: switch once nothing is pinned to the old colour."""

@@ -7,7 +7,9 @@ import grpc
 import pytest
 
 from e6magic.client import DatabaseError, Error, InterfaceError, OperationalError, connect
-from e6magic.client.exceptions import ERROR_FOR_CODE, from_rpc_error
+from e6magic.client import exceptions as ex
+from e6magic.client.exceptions import ERROR_FOR_CODE, EngineUnreachable, from_rpc_error
+from e6magic.client.retry import RetryPolicy, Settings
 from e6magic.engine import LocalEngine
 from tests.client.conftest import settle
 
@@ -154,6 +156,117 @@ def test_engine_gone_mid_fetch_fails_the_result_whole(engine_factory, connect_to
 
 def test_bare_cancelled_from_grpc_is_not_a_user_cancel():
     error = from_rpc_error(_FailedCall(grpc.StatusCode.CANCELLED, "CANCELLED"), "h:1", "q1")
-    assert type(error) is OperationalError and "h:1" in str(error) and error.query_id == "q1"
+    assert type(error) is EngineUnreachable and "h:1" in str(error) and error.query_id == "q1"
     engine_said = from_rpc_error(_FailedCall(grpc.StatusCode.CANCELLED, "query q1 was cancelled"), "h:1")
     assert type(engine_said).__name__ == "QueryCancelled"
+
+
+# What the engine answers (wire doc) -> the class every layer above decides by; text is read only at this edge.
+TYPED = [
+    (grpc.StatusCode.UNKNOWN, "status: 456", False, ex.WrongColour),
+    (grpc.StatusCode.UNAVAILABLE, "status: 503, cluster is suspended", False, ex.ClusterSuspended),
+    (grpc.StatusCode.INTERNAL, "Access denied: session expired or unknown", False, ex.SessionExpired),
+    (grpc.StatusCode.INTERNAL, "Access denied: session expired or unknown", True, ex.EngineRestarted),
+    (grpc.StatusCode.UNAVAILABLE, "failed to connect to all addresses", False, ex.EngineUnreachable),
+    (grpc.StatusCode.DEADLINE_EXCEEDED, "Deadline Exceeded", False, ex.DeadlineExceeded),
+    (grpc.StatusCode.UNAUTHENTICATED, "invalid credentials", False, ex.CredentialsRefused),
+    (grpc.StatusCode.INVALID_ARGUMENT, "Parser Error: syntax error at or near", False, ex.SqlSyntaxError),
+    (grpc.StatusCode.NOT_FOUND, "Catalog Error: Table with name t does not exist!", False, ex.ObjectNotFound),
+    (grpc.StatusCode.INTERNAL, "INTERNAL Error: Access refused", False, ex.InternalError),
+]
+
+
+@pytest.mark.parametrize(("code", "details", "after_outage", "cls"), TYPED, ids=lambda v: getattr(v, "__name__", None))
+def test_engine_answers_map_to_typed_errors_with_endpoint_and_query_id(code, details, after_outage, cls):
+    error = from_rpc_error(_FailedCall(code, f"{details} (query id: q7)"), "h:9", method="prepareStatement",
+                           timeout=2.5, after_outage=after_outage)
+    assert type(error) is cls and error.endpoint == "h:9" and error.query_id == "q7" and "q7" in str(error)
+    assert error.method == "prepareStatement"
+
+
+def test_deadline_error_names_call_endpoint_and_seconds():
+    error = from_rpc_error(_FailedCall(grpc.StatusCode.DEADLINE_EXCEEDED, "Deadline Exceeded"), "h:9",
+                           method="getResultMetadata", timeout=2.5)
+    assert "getResultMetadata" in str(error) and "h:9" in str(error) and "2.5 s" in str(error)
+
+
+def test_nothing_downstream_reads_error_text():
+    import inspect
+
+    from e6magic.client import connection, query, retry, transport
+    from e6magic.magic import errors
+
+    for module in (connection, query, retry, transport, errors):
+        source = inspect.getsource(module)
+        for marker in ("status: 456", "status: 503", "Access denied", "is_wrong_colour", "is_suspended",
+                       "engine_message or", "in str(e"):
+            assert marker not in source, f"{module.__name__} classifies by text: {marker!r}"
+
+
+def test_retry_policy_outlasts_the_channel_backoff_and_never_repeats_a_run():
+    from e6magic.client.retry import RECONNECT_JITTER, RECONNECT_MAX_S
+
+    policy = RetryPolicy()
+    assert policy.total_backoff() > RECONNECT_MAX_S * (1 + RECONNECT_JITTER)
+    sent = EngineUnreachable("gone")
+    never = EngineUnreachable("refused")
+    never.request_sent = False
+    assert not policy.may_retry(sent, "executeStatementV2") and not policy.may_retry(sent, "getNextResultBatchV2")
+    assert policy.may_retry(never, "executeStatementV2") and policy.may_retry(sent, "getResultMetadata")
+    assert policy.may_retry(ex.WrongColour("456"), "prepareStatementV2")
+    assert not policy.may_retry(ex.DeadlineExceeded("slow"), "getResultMetadata")
+
+
+@pytest.mark.parametrize(("name", "value"), [
+    ("E6DATA_MAX_RETRY_ATTEMPTS", "five"), ("E6DATA_MAX_RETRY_ATTEMPTS", "0"),
+    ("E6DATA_STRATEGY_CACHE_TIMEOUT", "-1"), ("E6DATA_STRATEGY_CACHE_TIMEOUT", "nan"),
+    ("E6DATA_STRATEGY_LOG_LEVEL", "LOUD"),
+])
+def test_bad_e6data_variable_fails_connect_with_a_clear_interface_error(monkeypatch, name, value):
+    monkeypatch.setenv(name, value)
+    with pytest.raises(InterfaceError, match=name):
+        connect(host="127.0.0.1", port=1, username="u", password="p")
+    monkeypatch.delenv(name)
+    assert Settings.from_env().retry.attempts >= 1
+
+
+def test_ssl_cert_without_secure_is_an_interface_error():
+    with pytest.raises(InterfaceError, match="secure=False"):
+        connect(host="127.0.0.1", port=1, username="u", password="p", ssl_cert=b"-----BEGIN CERTIFICATE-----")
+
+
+@pytest.mark.parametrize("text", ["\ud800", "a\udfffb"])
+def test_lone_surrogate_is_a_programming_error(conn, text):
+    cur = conn.cursor()
+    with pytest.raises(ex.ProgrammingError, match="not valid Unicode"):
+        cur.execute("SELECT %(v)s AS v", {"v": text})
+    with pytest.raises(ex.ProgrammingError):
+        cur.execute(f"SELECT '{text}'")
+    cur.execute("SELECT 1")  # the cursor still works
+    assert cur.fetchall() == [(1,)]
+    cur.close()
+
+
+def test_token_never_in_vars_repr_or_locals(engine):
+    secret = "vars-token-" + "z" * 16
+    conn = connect(host=engine.host, port=engine.port, username="tester", password=secret, catalog="demo")
+    assert secret not in repr(vars(conn)) and secret not in repr(conn) and secret not in str(vars(conn.transport))
+    with pytest.raises(OperationalError) as info:
+        conn.cursor().execute("SELECT 1")
+    tb = info.tb.tb_next  # the first frame is this test, which holds the token itself
+    while tb is not None:
+        assert secret not in repr(tb.tb_frame.f_locals), tb.tb_frame.f_code.co_name
+        tb = tb.tb_next
+    conn.close()
+
+
+def test_query_deadline_names_the_call_and_clears_the_query(engine):
+    conn = connect(host=engine.host, port=engine.port, username="tester", password=engine.token, catalog="demo",
+                   timeout=30)
+    cur = conn.cursor()
+    with pytest.raises(ex.DeadlineExceeded) as info:
+        cur.execute("SELECT sum(hash(range)) FROM range(1000000000000)", timeout=0.5)
+    assert "getResultMetadata" in str(info.value) and engine.address in str(info.value)
+    cur.close()
+    conn.close()
+    assert settle(engine) == {}
