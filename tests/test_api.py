@@ -30,7 +30,9 @@ def test_pep_249_names_are_on_the_module(module):
 
 def test_contract_signatures():
     assert list(inspect.signature(e6magic.Connection.cursor).parameters)[:3] == ["self", "catalog_name", "db_name"]
-    assert list(inspect.signature(e6magic.client.Cursor.execute).parameters) == ["self", "sql", "params"]
+    execute = inspect.signature(e6magic.client.Cursor.execute).parameters
+    assert list(execute) == ["self", "sql", "params", "timeout"]  # PEP 249's two, then a keyword-only deadline
+    assert execute["timeout"].kind is inspect.Parameter.KEYWORD_ONLY
     assert list(inspect.signature(e6magic.client.Cursor.executemany).parameters) == ["self", "sql", "seq_of_params"]
     assert list(inspect.signature(e6magic.client.Cursor.setinputsizes).parameters) == ["self", "sizes"]
     assert list(inspect.signature(e6magic.client.Cursor.setoutputsize).parameters) == ["self", "size", "column"]
