@@ -25,7 +25,9 @@ def literal(value: Any) -> str:
             return "CAST('NaN' AS DOUBLE)"
         if math.isinf(value):
             return f"CAST('{'-' if value < 0 else ''}Infinity' AS DOUBLE)"
-        return repr(value)
+        text = repr(value)
+        # an exponent makes the literal a DOUBLE; a bare `1.5` reads back as a DECIMAL on DuckDB and e6data
+        return text if "e" in text else text + "E0"
     if isinstance(value, decimal.Decimal):
         if not value.is_finite():
             raise ProgrammingError(f"cannot bind the non-finite decimal {value!r}")

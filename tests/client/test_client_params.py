@@ -82,3 +82,11 @@ def test_e6data_reads_the_literal_to_its_last_quote(value):
     text = literal(value)
     decoded, used = _lex_e6data_string(text + ", 'tail'")
     assert (decoded, used) == (value, len(text))
+
+
+@pytest.mark.parametrize("value", [1.5, -0.25, 0.0, 1e20, 5e-324, 2.0**53 + 2])
+def test_a_bound_float_reads_back_as_a_double(conn, value):
+    cur = conn.cursor()
+    cur.execute("SELECT %(v)s AS v, typeof(%(v)s) AS t", {"v": value})
+    assert cur.fetchone() == (value, "DOUBLE")
+    cur.close()

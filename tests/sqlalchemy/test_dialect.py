@@ -150,8 +150,6 @@ def test_inline_literals_of_every_kind_come_back_as_themselves(e6, value):
     assert got == value and type(got) is type(value)
 
 
-@pytest.mark.xfail(reason="client bug: params.literal() renders 1.5 as `1.5`, which the engine reads as a DECIMAL "
-                          "(an exponent, `1.5E0`, would make it a DOUBLE)")
 def test_a_bound_float_stays_a_float(e6):
     with e6.connect() as conn:
         assert type(conn.execute(sa.select(sa.literal(1.5, sa.Float))).scalar_one()) is float  # Float converts
