@@ -36,6 +36,9 @@ def magic_options() -> str:
     missing = sorted(set(spellings) - set(HELP))
     if missing:
         raise SystemExit(f"e6magic.magic.options.HELP has no entry for {', '.join(missing)}")
+    stale = sorted(set(HELP) - set(spellings))
+    if stale:
+        raise SystemExit(f"e6magic.magic.options.HELP describes options that are gone: {', '.join(stale)}")
     rows = ["| option | what it does | without it |", "|---|---|---|"]
     for dest, names in spellings.items():
         value = f" {METAVAR.get(dest, dest.upper())}" if OPTIONS[names[0]].takes_value else ""

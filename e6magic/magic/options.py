@@ -64,8 +64,6 @@ HELP: dict[str, tuple[str, str]] = {
     "cluster": ("with `--connect`: cluster name", "`E6DATA_CLUSTER_NAME`"),
     "secure": ("with `--connect`: TLS", "`E6DATA_SECURE`, else off"),
     "username": ("with `--connect`: user (e-mail)", "`E6DATA_USERNAME`"),
-    "backslash_escapes": ("with `--connect`: quote bound strings for an engine that reads backslash escapes (or not)",
-                          "on; off for the embedded engine"),
     "token": ("with `--connect`: a bare `--token` asks with a hidden prompt", "`E6DATA_PASSWORD`"),
     "close": ("close every connection (and stop the embedded engine)", ""),
     "refresh": ("read catalog, table and column names again for completion", ""),
