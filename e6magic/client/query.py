@@ -17,6 +17,12 @@ if TYPE_CHECKING:
     from e6magic.client.connection import Connection
 
 FINAL_STATES = ("finished", "cancelled", "failed")
+
+
+def _cleanup_deadline() -> float:
+    # cancel and clear get a deadline of their own: a query that ran out of its deadline must still be stopped
+    # and cleared on the engine (with the query's, they failed at once and left it running)
+    return time.monotonic() + 10.0
 PREFETCH_BATCHES = 4  # decoded batches waiting for the consumer: bounded memory, and N+1 is already here
 _END = object()
 _NO_CAP = float("inf")  # a call bounded only by the query's deadline
@@ -245,7 +251,7 @@ class QueryHandle:
             return
         if self.query_id:
             try:
-                self._call("cancelQuery", self._request(pb.CancelQueryRequest), timeout=10)
+                self._call("cancelQuery", self._request(pb.CancelQueryRequest), timeout=10, deadline=_cleanup_deadline())
             except Error:
                 pass  # the engine may already have ended it; clear() below settles it either way
         self._finish("cancelled", QueryCancelled("query cancelled", query_id=self.query_id))
@@ -265,7 +271,8 @@ class QueryHandle:
                 return
             self._cleared = True
         try:
-            self._call("clearOrCancelQuery", self._request(pb.ClearOrCancelQueryRequest), timeout=10)
+            self._call("clearOrCancelQuery", self._request(pb.ClearOrCancelQueryRequest), timeout=10,
+                       deadline=_cleanup_deadline())
         except Error:
             pass  # an engine that went away has nothing left to clear
         finally:
