@@ -6,6 +6,8 @@ import re
 
 import duckdb
 
+from e6magic.engine.sqltext import qualified, quote_identifier
+
 DEMO_CATALOG = "demo"
 DEFAULT_SCHEMA = "main"
 _HIDDEN_SCHEMAS = ("information_schema", "pg_catalog")
@@ -73,13 +75,22 @@ def attach_data_dir(db: duckdb.DuckDBPyConnection, root: pathlib.Path) -> list[s
         if reader is None or not all(_IDENT.match(n) for n in (catalog, schema, table)):
             continue
         if catalog not in attached:
-            db.execute(f'ATTACH \':memory:\' AS "{catalog}"')
+            db.execute(f"ATTACH ':memory:' AS {quote_identifier(catalog)}")
             attached.add(catalog)
-        db.execute(f'CREATE SCHEMA IF NOT EXISTS "{catalog}"."{schema}"')
-        literal = str(path.resolve()).replace("'", "''")
-        db.execute(f'CREATE OR REPLACE VIEW "{catalog}"."{schema}"."{table}" AS SELECT * FROM {reader}(\'{literal}\')')
+        db.execute(f"CREATE SCHEMA IF NOT EXISTS {qualified(catalog, schema)}")
+        literal = "'" + str(path.resolve()).replace("'", "''") + "'"
+        db.execute(f"CREATE OR REPLACE VIEW {qualified(catalog, schema, table)} AS SELECT * FROM {reader}({literal})")
         made.append(f"{catalog}.{schema}.{table}")
     return made
+
+
+def lock_host_access(db: duckdb.DuckDBPyConnection, data_dir: pathlib.Path | None) -> None:
+    """From now on SQL reaches no file but those under `data_dir` (the views over it keep working): no
+    read_csv('/etc/passwd'), COPY ... TO, ATTACH of a file, INSTALL or LOAD; and no SET can undo it."""
+    if data_dir is not None:
+        db.execute("SET allowed_directories = ?", [[str(data_dir.resolve()) + "/"]])
+    db.execute("SET enable_external_access = false")
+    db.execute("SET lock_configuration = true")
 
 
 def catalogs(db: duckdb.DuckDBPyConnection) -> list[str]:

@@ -25,6 +25,9 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--bluegreen-interval", type=float, default=None, metavar="S",
                        help="flip the serving colour (blue/green) every S seconds")
     serve.add_argument("--chunk-rows", type=int, default=DEFAULT_CHUNK_ROWS, help="rows per result chunk")
+    serve.add_argument("--allow-host-files", action="store_true",
+                       help="let SQL read and write any file this user can (read_csv, COPY TO, ATTACH, INSTALL); "
+                            "by default only the --data folder is readable")
     serve.add_argument("--return-freed-memory", action="store_true",
                        help="give freed memory back to the system at once (glibc's default): a smaller process, "
                             "slower results")
@@ -40,7 +43,8 @@ def main(argv: list[str] | None = None) -> int:
     if not args.return_freed_memory:
         keep_freed_memory()  # this process is only the engine
     engine = LocalEngine(host=args.host, port=args.port, token=token, data_dir=args.data, demo=not args.no_demo,
-                         chunk_rows=args.chunk_rows, bluegreen_interval=args.bluegreen_interval)
+                         chunk_rows=args.chunk_rows, bluegreen_interval=args.bluegreen_interval,
+                         allow_host_files=args.allow_host_files)
     try:
         engine.start()
     except (OSError, RuntimeError, FileNotFoundError) as exc:

@@ -1,10 +1,13 @@
-"""The query registry: prepare, run on DuckDB (each query on its own cursor), cancel, and stream wire chunks."""
+"""The query registry: prepare, run on DuckDB (pooled cursors, one per worker), cancel, and stream wire chunks."""
 from __future__ import annotations
 
 import json
+import queue
+import re
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Callable
@@ -16,10 +19,12 @@ import pyarrow as pa
 from e6magic.engine import literals
 from e6magic.engine.catalog import DEFAULT_SCHEMA, DEMO_CATALOG
 from e6magic.engine.errors import EngineError, query_error
+from e6magic.engine.sqltext import one_statement, qualified, quote_identifier
 from e6magic.wire import VectorType, encode_chunk, encode_metadata, metadata_for, vector_type_for
 
 MAX_SQL_BYTES = 16 * 1024 * 1024
 FINAL_STATES = ("finished", "failed", "cancelled")
+_MAKES_MACRO = re.compile(r"macro|function", re.IGNORECASE)
 _WAIT_SLICE = 0.05
 
 # DuckDB types the wire carries as they are (by DuckDBPyType.id); everything else is rewritten below.
@@ -90,6 +95,13 @@ class QueryRegistry:
         self._last_states: dict[str, str] = {}
         self._lock = threading.Lock()
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="e6-query")
+        # One profiled cursor per worker, made now: once host access is locked, no SET can turn profiling on
+        # (the lock covers every option), so a cursor made later could not profile its query.
+        self._cursors: queue.SimpleQueue[duckdb.DuckDBPyConnection] = queue.SimpleQueue()
+        for _ in range(workers):
+            cursor = db.cursor()
+            cursor.execute("SET enable_profiling = 'no_output'")
+            self._cursors.put(cursor)
         # apart from the query runners, so encoding never waits behind a long query
         self._encoders = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="e6-encode")
 
@@ -105,9 +117,7 @@ class QueryRegistry:
         started = time.perf_counter()
         cursor = self._db.cursor()
         try:
-            statements = cursor.extract_statements(sql)  # syntax errors belong to prepare, as on the real engine
-        except duckdb.Error as exc:
-            raise query_error(exc, query_id) from exc
+            statements = one_statement(cursor, sql, query_id)
         finally:
             cursor.close()
         query = Query(query_id, session_id, sql, catalog or self.default_catalog, schema or DEFAULT_SCHEMA, colour,
@@ -128,16 +138,14 @@ class QueryRegistry:
         return query
 
     def _run(self, query: Query) -> None:
-        cursor = self._db.cursor()
         with query._lock:
             if query.state == "cancelled":
-                cursor.close()
                 self._end(query)
                 return
+            cursor = self._cursors.get()
             query._cursor = cursor
         try:
-            cursor.execute("SET enable_profiling = 'no_output'")
-            cursor.execute(f'USE "{_quoted(query.catalog)}"."{_quoted(query.schema)}"')
+            cursor.execute(f"USE {qualified(query.catalog, query.schema)}")
             relation = cursor.sql(query.sql)
             if query.returns_rows or _has_returning(relation):
                 table, vector_types = _materialise(relation)
@@ -162,8 +170,11 @@ class QueryRegistry:
         finally:
             with query._lock:
                 query._cursor = None
-            cursor.close()
-            self._end(query)
+            try:
+                forget_session_state(cursor, query.sql)
+            finally:
+                self._cursors.put(cursor)
+                self._end(query)
 
     @staticmethod
     def _end(query: Query) -> None:
@@ -297,8 +308,24 @@ class EncodedChunks:
         return payload
 
 
-def _quoted(identifier: str) -> str:
-    return identifier.replace('"', '""')
+def forget_session_state(cursor: duckdb.DuckDBPyConnection, sql: str) -> None:
+    """Drop what a query left on its pooled cursor for the next one (maybe another user's) to find: temporary
+    tables, views, sequences and macros, and variables (about 2 ms)."""
+    found = cursor.execute("""
+        SELECT 'TABLE', schema_name, table_name FROM duckdb_tables() WHERE temporary
+        UNION ALL SELECT 'VIEW', schema_name, view_name FROM duckdb_views() WHERE temporary AND NOT internal
+        UNION ALL SELECT 'SEQUENCE', schema_name, sequence_name FROM duckdb_sequences() WHERE temporary
+    """).fetchall()
+    if _MAKES_MACRO.search(sql):  # listing functions takes 18 ms: only after a statement that can make one
+        found += cursor.execute("""
+            SELECT CASE WHEN function_type = 'table_macro' THEN 'MACRO TABLE' ELSE 'MACRO' END, schema_name,
+                   function_name
+            FROM duckdb_functions() WHERE database_name = 'temp' AND function_type IN ('macro', 'table_macro')
+        """).fetchall()
+    for kind, schema, name in found:
+        cursor.execute(f"DROP {kind} IF EXISTS {qualified('temp', schema, name)}")
+    for (name,) in cursor.execute("SELECT name FROM duckdb_variables()").fetchall():
+        cursor.execute(f"RESET VARIABLE {quote_identifier(name)}")
 
 
 def returns_rows(statement: duckdb.Statement) -> bool:
@@ -330,7 +357,7 @@ def _materialise(relation: duckdb.DuckDBPyRelation | None) -> tuple[pa.Table, li
         return pa.table({}), None
     expressions, overrides, rewritten = [], [], False
     for name, duck_type in zip(relation.columns, relation.types):
-        column = f'"{_quoted(name)}"'
+        column = quote_identifier(name)
         kind = duck_type.id
         template, vector_type = _REWRITES.get(kind, ("{c}", None))
         if kind not in _PASS_THROUGH and kind not in _REWRITES:

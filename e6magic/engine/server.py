@@ -29,7 +29,7 @@ class LocalEngine:
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0, token: str | None = None,
                  data_dir: str | pathlib.Path | None = None, demo: bool = True, chunk_rows: int = DEFAULT_CHUNK_ROWS,
-                 bluegreen_interval: float | None = None, workers: int = 8) -> None:
+                 bluegreen_interval: float | None = None, workers: int = 8, allow_host_files: bool = False) -> None:
         self.host = host
         self._requested_port = port
         self._gate = Gatekeeper(token)
@@ -38,6 +38,7 @@ class LocalEngine:
         self._chunk_rows = chunk_rows
         self._workers = workers
         self._bluegreen_interval = bluegreen_interval
+        self._allow_host_files = allow_host_files
         self._stopping = threading.Event()
         self._server: grpc.Server | None = None
         self._db: duckdb.DuckDBPyConnection | None = None
@@ -68,6 +69,8 @@ class LocalEngine:
         default_catalog = catalog.DEMO_CATALOG if self._demo else "memory"
         self._registry = QueryRegistry(self._db, chunk_rows=self._chunk_rows, workers=self._workers,
                                        default_catalog=default_catalog)
+        if not self._allow_host_files:  # after the catalogs and the registry's cursors are set up
+            catalog.lock_host_access(self._db, self._data_dir)
         server = grpc.server(ThreadPoolExecutor(max_workers=4 * self._workers + 8, thread_name_prefix="e6-rpc"),
                              options=_SERVER_OPTIONS)
         e6x_engine_pb2_grpc.add_QueryEngineServiceServicer_to_server(

@@ -15,6 +15,7 @@ from e6magic.engine.errors import EngineError, query_error
 from e6magic.engine.plan import planner_json
 from e6magic.engine.queries import Query, QueryRegistry
 from e6magic.engine.sessions import Gatekeeper
+from e6magic.engine.sqltext import one_statement, qualified
 
 ENGINE_IP = "127.0.0.1"
 _V2_POLL_SECONDS = 0.1
@@ -31,7 +32,7 @@ def rpc(*, session: bool = True, new_work: bool = False) -> Callable:
 
     def decorate(method: Callable) -> Callable:
         @functools.wraps(method)
-        def handler(self: "QueryEngineService", request: Any, context: grpc.ServicerContext) -> Any:
+        def handler(self: QueryEngineService, request: Any, context: grpc.ServicerContext) -> Any:
             md = metadata_of(context)
             try:
                 if new_work:
@@ -126,7 +127,7 @@ class QueryEngineService(pb_grpc.QueryEngineServiceServicer):
         query = self.registry.get(request.queryId)
         cursor = self.db.cursor()
         try:
-            cursor.execute(f'USE "{query.catalog}"."{query.schema}"')
+            cursor.execute(f"USE {qualified(query.catalog, query.schema)}")
             rows = cursor.execute(f"EXPLAIN {query.sql}").fetchall()
         except duckdb.Error as exc:
             raise query_error(exc, query.query_id) from exc
@@ -160,13 +161,15 @@ class QueryEngineService(pb_grpc.QueryEngineServiceServicer):
     def _dry_run(self, sql: str, catalog_name: str, schema: str) -> pb.DryRunResponse:
         cursor = self.db.cursor()
         try:
-            cursor.execute(f'USE "{catalog_name or self.registry.default_catalog}"."{schema or catalog.DEFAULT_SCHEMA}"')
-            statements = cursor.extract_statements(literals.to_duckdb(sql))
-            for statement in statements:
-                cursor.execute(f"EXPLAIN {statement.query}")  # binds and plans, runs nothing
-            value = {"valid": True, "statements": len(statements)}
+            cursor.execute(f"USE {qualified(catalog_name or self.registry.default_catalog, schema or catalog.DEFAULT_SCHEMA)}")
+            sql = literals.to_duckdb(sql)
+            one_statement(cursor, sql)
+            cursor.execute(f"EXPLAIN {sql}")  # binds and plans, runs nothing
+            value = {"valid": True, "statements": 1}
         except (duckdb.Error, literals.LiteralError) as exc:
             value = {"valid": False, "error": " ".join(str(exc).split())}
+        except EngineError as exc:
+            value = {"valid": False, "error": exc.details}
         finally:
             cursor.close()
         return pb.DryRunResponse(dryrunValue=json.dumps(value))
@@ -193,7 +196,7 @@ class QueryEngineService(pb_grpc.QueryEngineServiceServicer):
             raise EngineError(grpc.StatusCode.NOT_FOUND, f"unknown catalog {name!r}")
         return name
 
-    def getCataloges(self, request, context):  # noqa: N802 - the engine's spelling
+    def getCataloges(self, request, context):
         names = self._read_catalog(catalog.catalogs)
         return pb.GetCatalogesResponse(catalogResponses=[
             pb.CatalogResponse(name=n, isDefault=n == catalog.DEMO_CATALOG) for n in names])
@@ -230,5 +233,5 @@ class QueryEngineService(pb_grpc.QueryEngineServiceServicer):
     def getColumnsV2(self, request, context, md):
         return self._columns(request.catalog, request.schema, request.table)
 
-    def healthCheck(self, request, context):  # noqa: N802
+    def healthCheck(self, request, context):
         return pb.HealthCheckResponse()
