@@ -114,9 +114,11 @@ class Connection:
         return cur
 
     def close(self) -> None:
-        """Close every cursor (clearing their queries on the engine), then the channel."""
-        if self.closed:
-            return
+        """Close every cursor (clearing their queries on the engine), then the channel.
+
+        A second close() raises `InterfaceError`, like any other call on a closed connection (PEP 249: "unusable
+        from this point forward"); `with` closes only a connection still open."""
+        self._check_open()
         for cur in list(self._cursors):
             cur.close()
         with self._live_lock:
@@ -139,7 +141,8 @@ class Connection:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self.close()
+        if not self.closed:  # closed inside the block: nothing left to do, and no error to hide the block's own
+            self.close()
 
     def track(self, handle: QueryHandle, live: bool) -> None:
         with self._live_lock:

@@ -195,7 +195,10 @@ class Connections:
             return known[1]
         connection = self._open(endpoint)
         with self._lock:
+            replaced = self._by_alias.get(alias)
             self._by_alias[alias] = (endpoint, connection)
+        if replaced is not None:  # the profile changed under the alias: its old connection is no longer reachable
+            _close_quietly(replaced[1])
         return connection
 
     @property
@@ -235,7 +238,7 @@ class Connections:
             others = [c for _, c in self._by_alias.values()]
             self._by_alias.clear()
             engine, self.engine = self.engine, None
-        for connection in [current, *others]:
+        for connection in {id(c): c for c in [current, *others]}.values():  # one connection may have many names
             _close_quietly(connection)
         if engine is not None:
             try:
@@ -245,7 +248,7 @@ class Connections:
 
 
 def _close_quietly(connection: Any) -> None:
-    if connection is None:
+    if connection is None or getattr(connection, "closed", False):  # a second close() raises (PEP 249)
         return
     try:
         connection.close()
