@@ -83,6 +83,7 @@ class Connection:
         self.timeout = _seconds("timeout", DEFAULT_QUERY_TIMEOUT if timeout is None else timeout)
         self.settings = Settings.from_env()  # every E6DATA_* variable checked here, once: a bad one fails connect()
         self.retry = self.settings.retry
+        strategies.use_log_level(self.settings.log_level)
         self.max_retry_attempts = self.retry.attempts
         self._password = password
         self._tokens = BearerTokens(access_token=access_token, client_id=client_id, client_secret=client_secret,
