@@ -229,7 +229,9 @@ class Connections:
         except UsageError:
             raise
         except Exception as exc:  # the client's own errors are one line and carry no token
-            raise UsageError(f"cannot connect to {endpoint.describe()}: {_one_line(exc)}") from None
+            from e6magic.widgets._base import one_line  # here: importing widgets at load_ext would cost its start
+
+            raise UsageError(f"cannot connect to {endpoint.describe()}: {one_line(exc)}") from None
 
     def close(self) -> None:
         """Close every connection and stop the embedded engine (kernel shutdown, unload)."""
@@ -254,8 +256,3 @@ def _close_quietly(connection: Any) -> None:
         connection.close()
     except Exception:  # noqa: BLE001 - a dead connection is closed enough
         pass
-
-
-def _one_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return text[0] if text else type(exc).__name__
