@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 
@@ -45,3 +46,29 @@ def test_every_public_name_still_works(name):
 def test_an_unknown_name_is_an_attribute_error():
     with pytest.raises(AttributeError, match="no attribute 'nope'"):
         e6magic.nope  # noqa: B018
+
+
+def test_importing_every_layer_configures_nothing_process_wide():
+    # no codec error handler registered, no logger level set, and a bad E6DATA_* variable is connect()'s to
+    # report (an import that read it failed with a ValueError nobody could catch)
+    probe = ("import codecs, logging\n"
+             "import e6magic.client, e6magic.wire, e6magic.engine, e6magic.magic, e6magic.client.strategy\n"
+             "try:\n    codecs.lookup_error('e6magic-hex-escape'); print('registered')\n"
+             "except LookupError:\n    print('none')\n"
+             "print(logging.getLogger('e6magic.strategy').level)")
+    env = {**os.environ, "E6DATA_STRATEGY_LOG_LEVEL": "LOUD"}
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120, env=env, check=False)
+    assert (out.returncode, out.stdout.split()) == (0, ["none", str(0)]), out.stderr[-2000:]
+
+
+def test_the_strategy_log_level_is_set_at_connect_when_asked(engine, monkeypatch):
+    import logging
+
+    from e6magic.client import strategy
+
+    monkeypatch.setattr(strategy.log, "level", logging.NOTSET)
+    e6magic.connect(host=engine.host, port=engine.port, username="u", password=engine.token).close()
+    assert strategy.log.level == logging.NOTSET  # unset: the application's logging decides
+    monkeypatch.setenv("E6DATA_STRATEGY_LOG_LEVEL", "debug")
+    e6magic.connect(host=engine.host, port=engine.port, username="u", password=engine.token).close()
+    assert strategy.log.level == logging.DEBUG

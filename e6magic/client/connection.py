@@ -83,6 +83,7 @@ class Connection:
         self.timeout = _seconds("timeout", DEFAULT_QUERY_TIMEOUT if timeout is None else timeout)
         self.settings = Settings.from_env()  # every E6DATA_* variable checked here, once: a bad one fails connect()
         self.retry = self.settings.retry
+        strategies.use_log_level(self.settings.log_level)
         self.max_retry_attempts = self.retry.attempts
         self._password = password
         self._tokens = BearerTokens(access_token=access_token, client_id=client_id, client_secret=client_secret,
@@ -114,9 +115,11 @@ class Connection:
         return cur
 
     def close(self) -> None:
-        """Close every cursor (clearing their queries on the engine), then the channel."""
-        if self.closed:
-            return
+        """Close every cursor (clearing their queries on the engine), then the channel.
+
+        A second close() raises `InterfaceError`, like any other call on a closed connection (PEP 249: "unusable
+        from this point forward"); `with` closes only a connection still open."""
+        self._check_open()
         for cur in list(self._cursors):
             cur.close()
         with self._live_lock:
@@ -139,7 +142,8 @@ class Connection:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self.close()
+        if not self.closed:  # closed inside the block: nothing left to do, and no error to hide the block's own
+            self.close()
 
     def track(self, handle: QueryHandle, live: bool) -> None:
         with self._live_lock:

@@ -69,15 +69,15 @@ class Settings:
 
     retry: RetryPolicy
     cache_timeout: float
-    log_level: str
+    log_level: str | None  # None: E6DATA_STRATEGY_LOG_LEVEL unset, the logger inherits the application's level
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> "Settings":
         env = os.environ if environ is None else environ
         attempts = _number(env, "E6DATA_MAX_RETRY_ATTEMPTS", "5", int, lambda v: 1 <= v <= 100, "a whole number 1-100")
         cache = _number(env, "E6DATA_STRATEGY_CACHE_TIMEOUT", "300", float, lambda v: v >= 0, "seconds, 0 or more")
-        level = env.get("E6DATA_STRATEGY_LOG_LEVEL", "WARNING").strip().upper()
-        if not isinstance(logging.getLevelName(level), int):
+        level = env.get("E6DATA_STRATEGY_LOG_LEVEL", "").strip().upper() or None
+        if level is not None and not isinstance(logging.getLevelName(level), int):
             raise InterfaceError(f"E6DATA_STRATEGY_LOG_LEVEL={level!r} is not a log level "
                                  "(DEBUG, INFO, WARNING, ERROR or CRITICAL)")
         return cls(RetryPolicy(attempts=attempts), cache, level)

@@ -9,7 +9,13 @@ import time
 COLOURS = ("blue", "green")
 
 log = logging.getLogger("e6magic.strategy")
-log.setLevel(os.environ.get("E6DATA_STRATEGY_LOG_LEVEL", "WARNING").upper())
+
+
+def use_log_level(level: str | None) -> None:
+    """Set this logger's level from E6DATA_STRATEGY_LOG_LEVEL (checked by `Settings`), when it is set: at connect,
+    never at import, so importing e6magic leaves the application's logging as it was."""
+    if level:
+        log.setLevel(level)
 
 
 def cache_timeout() -> float:

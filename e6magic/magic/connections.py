@@ -195,7 +195,10 @@ class Connections:
             return known[1]
         connection = self._open(endpoint)
         with self._lock:
+            replaced = self._by_alias.get(alias)
             self._by_alias[alias] = (endpoint, connection)
+        if replaced is not None:  # the profile changed under the alias: its old connection is no longer reachable
+            _close_quietly(replaced[1])
         return connection
 
     @property
@@ -226,7 +229,9 @@ class Connections:
         except UsageError:
             raise
         except Exception as exc:  # the client's own errors are one line and carry no token
-            raise UsageError(f"cannot connect to {endpoint.describe()}: {_one_line(exc)}") from None
+            from e6magic.widgets._base import one_line  # here: importing widgets at load_ext would cost its start
+
+            raise UsageError(f"cannot connect to {endpoint.describe()}: {one_line(exc)}") from None
 
     def close(self) -> None:
         """Close every connection and stop the embedded engine (kernel shutdown, unload)."""
@@ -235,7 +240,7 @@ class Connections:
             others = [c for _, c in self._by_alias.values()]
             self._by_alias.clear()
             engine, self.engine = self.engine, None
-        for connection in [current, *others]:
+        for connection in {id(c): c for c in [current, *others]}.values():  # one connection may have many names
             _close_quietly(connection)
         if engine is not None:
             try:
@@ -245,14 +250,9 @@ class Connections:
 
 
 def _close_quietly(connection: Any) -> None:
-    if connection is None:
+    if connection is None or getattr(connection, "closed", False):  # a second close() raises (PEP 249)
         return
     try:
         connection.close()
     except Exception:  # noqa: BLE001 - a dead connection is closed enough
         pass
-
-
-def _one_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return text[0] if text else type(exc).__name__

@@ -6,6 +6,14 @@ from collections.abc import Callable
 from typing import Any
 
 
+def pandas_frame(table: Any) -> Any:
+    """The pandas DataFrame of a result table, the one conversion both `df <<` and `_e6.to_pandas()` use: the
+    client's dtypes (decimals as float64, dates as datetime64, as DuckDB's `.df()`); the table survives."""
+    from e6magic.client.frame import to_pandas
+
+    return to_pandas(table, keep_table=True)
+
+
 class LastQuery:
     """The last query of a cell: what ran, how long each phase took, and its result.
 
@@ -111,8 +119,8 @@ class LastQuery:
     def to_pandas(self) -> Any:
         self._raise_if_unfinished()
         if self.table is None:
-            return self.value.to_pandas() if _is_polars(self.value) else self.value
-        return self.table.to_pandas()
+            return pandas_frame(self.value.to_arrow()) if _is_polars(self.value) else self.value
+        return pandas_frame(self.table)
 
     def result(self) -> Any:
         """The value in the configured output type (what an output variable gets)."""

@@ -27,7 +27,7 @@ def render_template(sql: str, namespace: Mapping[str, Any]) -> str:
         raise UsageError(f"-j template, line {exc.lineno}: {exc.message}") from None
 
 
-def bind(sql: str, namespace: Mapping[str, Any]) -> tuple[str, dict[str, Any] | None]:
+def to_client_params(sql: str, namespace: Mapping[str, Any]) -> tuple[str, dict[str, Any] | None]:
     """Turn `:name` references into the client's pyformat placeholders plus a params dict.
 
     The values never touch the SQL text here: the client binds them as safe literals.

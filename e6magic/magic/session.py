@@ -12,8 +12,8 @@ from e6magic.magic.command import Command, parse
 from e6magic.magic.config import E6Magic
 from e6magic.magic.connections import Connections, Endpoint, profiles_path, resolve, with_token
 from e6magic.magic.display import Display
-from e6magic.magic.last import LastQuery
-from e6magic.magic.params import bind, render_template
+from e6magic.magic.last import LastQuery, pandas_frame
+from e6magic.magic.params import render_template, to_client_params
 from e6magic.magic.runner import Plan, Work
 from e6magic.magic.sqltext import split_statements
 
@@ -44,13 +44,6 @@ def start_local_engine() -> Any:
     return LocalEngine(host="127.0.0.1", port=0, demo=True).start()
 
 
-def to_pandas(table: Any) -> Any:
-    """A DataFrame with the client's dtypes (decimals as float64, dates as datetime64); the table survives."""
-    from e6magic.client.frame import to_pandas as client_to_pandas
-
-    return client_to_pandas(table, keep_table=True)
-
-
 def to_output(table: Any, output: str) -> Any:
     """Convert a pyarrow Table to the configured output type."""
     if output == "arrow":
@@ -59,7 +52,7 @@ def to_output(table: Any, output: str) -> Any:
         from e6magic.client.arrow_stream import to_polars
 
         return _polars(lambda: to_polars(table))
-    return to_pandas(table)
+    return pandas_frame(table)
 
 
 def _polars(make: Callable[[], Any]) -> Any:
@@ -217,7 +210,7 @@ class Session:
             raise UsageError("no SQL to run after rendering the template.")
         if not self.config.bind_params:
             return [(text, text, None) for text in statements]
-        return [(text, *bind(text, ns)) for text in statements]
+        return [(text, *to_client_params(text, ns)) for text in statements]
 
     def _cursor(self, connection: Any, cmd: Command) -> Any:
         if cmd.catalog is None and cmd.database is None:

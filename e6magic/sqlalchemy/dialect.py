@@ -165,6 +165,10 @@ class E6magicDialect(default.DefaultDialect):
             cursor.close()
         return True
 
+    def do_close(self, dbapi_connection: Any) -> None:
+        if not dbapi_connection.closed:  # closed by hand through .dbapi_connection: the pool's close is a no-op
+            dbapi_connection.close()
+
     def is_disconnect(self, e: Exception, connection: Any, cursor: Any) -> bool:
         if isinstance(e, InterfaceError) and "closed" in str(e):
             return True

@@ -134,8 +134,12 @@ _FOR_CODE: dict[str, Callable[[], TypeEngine[Any]]] = {
 
 
 def type_for_code(type_code: object) -> TypeEngine[Any]:
-    """The SQLAlchemy type of a result column from its `cursor.description` type code (`'LONG'`, ...)."""
-    make = _FOR_CODE.get(str(type_code).upper())
+    """The SQLAlchemy type of a result column from its `cursor.description` type code (`'LONG'`, ...); a
+    `DECIMAL128(p,s)` code gives `DECIMAL(p, s)`."""
+    code, _, params = str(type_code).upper().partition("(")
+    if code == "DECIMAL128" and params:
+        return parse_type(f"decimal({params}")
+    make = _FOR_CODE.get(code)
     return make() if make is not None else sqltypes.NullType()
 
 

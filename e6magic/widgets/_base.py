@@ -63,3 +63,10 @@ class E6Widget(anywidget.AnyWidget):
 
 def esc(value: object) -> str:
     return html.escape(str(value), quote=True)
+
+
+def one_line(exc: BaseException, limit: int | None = None) -> str:
+    """An error as one line for a message (its first line, or its class name when it has no text), cut to
+    `limit` characters; the magic's messages use it too."""
+    text = str(exc).strip().splitlines()
+    return (text[0] if text else type(exc).__name__)[:limit]

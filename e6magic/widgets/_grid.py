@@ -12,7 +12,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import traitlets as t
 
-from e6magic.widgets._base import STATIC, E6Widget, esc
+from e6magic.widgets._base import STATIC, E6Widget, esc, one_line
 from e6magic.widgets._cells import is_numeric, table_rows, type_label
 
 MAX_PAGE_SIZE = 1000
@@ -231,7 +231,7 @@ class ResultGrid(E6Widget):
             try:
                 page = self._pager_page(start)
             except Exception as exc:  # noqa: BLE001 - shown in the grid; the view stays usable
-                self.error = f"could not read rows {start + 1:,}-{start + self.page_size:,}: {_one_line(exc)}"
+                self.error = f"could not read rows {start + 1:,}-{start + self.page_size:,}: {one_line(exc)}"
                 return False
             self.error = ""
         else:
@@ -286,11 +286,6 @@ class ResultGrid(E6Widget):
 
 def _clamp_page_size(page_size: int) -> int:
     return min(max(1, int(page_size)), MAX_PAGE_SIZE)
-
-
-def _one_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return text[0] if text else type(exc).__name__
 
 
 def _int(value: Any, default: int) -> int:

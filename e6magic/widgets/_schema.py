@@ -6,7 +6,7 @@ from typing import Any
 
 import traitlets as t
 
-from e6magic.widgets._base import STATIC, E6Widget, esc
+from e6magic.widgets._base import STATIC, E6Widget, esc, one_line
 from e6magic.widgets._cells import table_rows
 
 SEP = "\x1f"  # joins a path into a dict key; cannot occur in a name typed by a user
@@ -49,7 +49,7 @@ class SchemaBrowser(E6Widget):
             try:
                 children = self._load(path)
             except Exception as exc:  # noqa: BLE001 - any client error is shown, one line, not raised into the view
-                self.error = f"could not list {'.'.join(path) or 'catalogs'}: {_one_line(exc)}"
+                self.error = f"could not list {'.'.join(path) or 'catalogs'}: {one_line(exc, 300)}"
                 return []
             self.error = ""
             self.nodes = {**self.nodes, key: children}
@@ -79,7 +79,7 @@ class SchemaBrowser(E6Widget):
             finally:
                 _close(cur)
         except Exception as exc:  # noqa: BLE001
-            self.preview = {"path": path, "columns": [], "rows": [], "error": _one_line(exc)}
+            self.preview = {"path": path, "columns": [], "rows": [], "error": one_line(exc, 300)}
             return
         self.preview = {"path": path, "columns": [{"name": f.name, "type": str(f.type)} for f in result.schema],
                         "rows": table_rows(result), "error": ""}
@@ -174,11 +174,6 @@ def _path(content: dict[str, Any]) -> list[str]:
 
 def _quote(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
-
-
-def _one_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return (text[0] if text else type(exc).__name__)[:300]
 
 
 def _close(cur: Any) -> None:

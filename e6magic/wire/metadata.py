@@ -11,6 +11,7 @@ from e6magic.wire.errors import ChunkDecodeError
 from e6magic.wire.types import (
     VectorType,
     arrow_type,
+    decimal_type_name,
     scale_from_name,
     type_name,
     vector_type_for,
@@ -91,14 +92,16 @@ def decode_metadata(data: bytes) -> ResultMetadata:
 def metadata_for(
     schema: pa.Schema, row_count: int, vector_types: Sequence[VectorType] | None = None
 ) -> ResultMetadata:
-    """Metadata for a result with this Arrow schema: VectorType names as type names, tz as zone."""
+    """Metadata for a result with this Arrow schema: VectorType names as type names (`DECIMAL128(p,s)` for a
+    decimal, so clients see its declared precision), tz as zone."""
     if vector_types is not None and len(vector_types) != len(schema):
         raise ValueError(f"{len(vector_types)} vector types given for {len(schema)} columns")
     columns = []
     for index, field in enumerate(schema):
         vtype = vector_types[index] if vector_types is not None else vector_type_for(field.type)
         zone = (field.type.tz or "") if pa.types.is_timestamp(field.type) else ""
-        columns.append(Column(field.name, type_name(vtype), zone=zone))
+        decimal = vtype == VectorType.DECIMAL128 and pa.types.is_decimal(field.type)
+        columns.append(Column(field.name, decimal_type_name(field.type) if decimal else type_name(vtype), zone=zone))
     return ResultMetadata(row_count=row_count, columns=tuple(columns))
 
 

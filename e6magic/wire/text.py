@@ -1,24 +1,22 @@
 """UTF-8 text for byte strings: invalid bytes rendered as DuckDB-style `\\xAB` escapes."""
 from __future__ import annotations
 
-import codecs
+import re
 
 import pyarrow as pa
 
-_ERROR_HANDLER = "e6magic-hex-escape"
-
-
-def _hex_escape(error: UnicodeDecodeError) -> tuple[str, int]:
-    bad = error.object[error.start : error.end]
-    return "".join(f"\\x{byte:02X}" for byte in bad), error.end
-
-
-codecs.register_error(_ERROR_HANDLER, _hex_escape)
+# `surrogateescape` turns each byte that is not UTF-8 into U+DC80..U+DCFF (a strict decode never yields those), so
+# escaping them afterwards needs no codec error handler registered process-wide
+_ESCAPED_BYTE = re.compile("[\udc80-\udcff]")
 
 
 def bytes_to_text(raw: bytes) -> str:
     """Decode UTF-8, rendering each invalid byte as `\\xAB` (upper-case hex, as DuckDB renders BLOBs)."""
-    return raw.decode("utf-8", _ERROR_HANDLER)
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        text = raw.decode("utf-8", "surrogateescape")
+    return _ESCAPED_BYTE.sub(lambda m: f"\\x{ord(m.group()) - 0xDC00:02X}", text)
 
 
 def binary_to_string_array(array: pa.Array) -> pa.Array:

@@ -63,7 +63,7 @@ _TYPE_NAME_ALIASES: dict[str, VectorType] = {
     "TIMESTAMP": VectorType.DATETIME,
     "UNION_TYPE": VectorType.STRING,
 }
-_DECIMAL_PARAMS = re.compile(r"^\s*\d+\s*,\s*(-?\d+)\s*$")
+_DECIMAL_PARAMS = re.compile(r"^\s*(\d+)\s*,\s*(-?\d+)\s*$")
 
 
 # View layouts arrived in pyarrow 16; the project supports 15.
@@ -145,10 +145,23 @@ def vector_type_from_name(name: str) -> VectorType | None:
 
 def scale_from_name(name: str) -> int:
     """The scale in a parameterised decimal type name like `DECIMAL128(38,2)`; 0 without one."""
+    params = decimal_params(name)
+    return params[1] if params else 0
+
+
+def decimal_params(name: str) -> tuple[int, int] | None:
+    """(precision, scale) from a parameterised decimal type name like `DECIMAL128(5,2)`; None without them."""
     if "(" not in name or not name.rstrip().endswith(")"):
-        return 0
+        return None
     params = _DECIMAL_PARAMS.match(name[name.index("(") + 1 : name.rindex(")")])
-    return int(params.group(1)) if params else 0
+    return (int(params.group(1)), int(params.group(2))) if params else None
+
+
+def decimal_type_name(arrow_type: pa.DataType) -> str:
+    """`DECIMAL128(p,s)`: the metadata name of a decimal column, the one place its declared precision travels
+    (a chunk's Decimal128Data carries the scale only)."""
+    precision = min(arrow_type.precision, DECIMAL_PRECISION)
+    return f"{VectorType.DECIMAL128.name}({precision},{arrow_type.scale})"
 
 
 def arrow_zone(zone: str | None) -> str:

@@ -36,10 +36,6 @@ class TestE6magicDBAPI20(dbapi20.DatabaseAPI20Test):
         pytest.skip("cannot apply: e6data has no stored procedures and runs one statement per query, so there is "
                     "never a second result set (nextset is optional in PEP 249 and not defined)")
 
-    def test_non_idempotent_close(self):
-        pytest.skip("deliberate: close() twice is a no-op, as in sqlite3 and psycopg (the suite says 'reasonable "
-                    "persons differ'); context managers and the magic's profile cleanup close connections twice")
-
     def test_setoutputsize(self):
         # "driver dependent": results arrive whole in Arrow batches, so a size hint never truncates a value
         con = self._connect()
@@ -73,18 +69,36 @@ def test_each_type_code_equals_exactly_its_type_object(conn):
 
 
 @pytest.mark.parametrize(("sql", "precision", "scale"), [
-    pytest.param("SELECT 12.345::DECIMAL(10, 3) AS m", 38, 3, id="scale-3"),
-    pytest.param("SELECT 7::DECIMAL(18, 0) AS m", 38, 0, id="scale-0"),
-    pytest.param("SELECT amount AS m FROM demo.main.orders LIMIT 5", 38, 2, id="table-column"),
+    pytest.param("SELECT 12.345::DECIMAL(10, 3) AS m", 10, 3, id="10-3"),
+    pytest.param("SELECT 7::DECIMAL(18, 0) AS m", 18, 0, id="18-0"),
+    pytest.param("SELECT 1.5::DECIMAL(5, 2) AS m", 5, 2, id="5-2"),
+    pytest.param("SELECT 1.5::DECIMAL(18, 4) AS m", 18, 4, id="18-4"),
+    pytest.param("SELECT 1.5::DECIMAL(38, 10) AS m", 38, 10, id="38-10"),
+    pytest.param("SELECT 0.5::DECIMAL(1, 1) AS m", 1, 1, id="1-1"),
+    pytest.param("SELECT 2.5 AS m", 2, 1, id="literal"),  # DuckDB types 2.5 as DECIMAL(2,1)
+    pytest.param("SELECT sum(amount) AS m FROM demo.main.orders WHERE order_id < 10", 38, 2, id="sum"),
+    pytest.param("SELECT amount AS m FROM demo.main.orders LIMIT 5", 18, 2, id="table-column"),
 ])
 def test_decimals_carry_precision_and_scale(conn, sql, precision, scale):
     cur = conn.cursor()
     cur.execute(sql)
     (_name, type_code, _, _, got_precision, got_scale, null_ok), = cur.description
     assert (type_code == e6magic.NUMBER, got_precision, got_scale, null_ok) == (True, precision, scale, True)
-    rows = cur.fetchall()  # reading the first batch for the scale lost no row
+    rows = cur.fetchall()
     assert rows and all(isinstance(r[0], decimal.Decimal) and -r[0].as_tuple().exponent == scale for r in rows)
     cur.close()
+
+
+def test_a_decimal_named_without_parameters_takes_the_scale_of_its_first_batch(engine, monkeypatch):
+    # Another engine may name a decimal plainly "DECIMAL128" (the wire allows it): 38 and the batch's scale.
+    from e6magic.wire import metadata
+
+    monkeypatch.setattr(metadata, "decimal_type_name", lambda arrow_type: "DECIMAL128")
+    with e6magic.connect(host=engine.host, port=engine.port, username="u", password=engine.token) as con:
+        cur = con.cursor()
+        cur.execute("SELECT 12.345::DECIMAL(10, 3) AS m")
+        assert cur.description[0][1:6] == ("DECIMAL128", None, None, 38, 3)
+        assert cur.fetchall() == [(decimal.Decimal("12.345"),)]  # reading the first batch for the scale lost no row
 
 
 def test_type_objects_match_aliases_and_parameterised_names():
@@ -144,3 +158,17 @@ def test_rollback_is_not_supported_and_a_closed_connection_refuses_commit(engine
     con.close()
     with pytest.raises(e6magic.InterfaceError, match="closed"):
         con.commit()
+
+
+def test_a_second_close_raises_and_with_closes_only_an_open_connection(engine):
+    con = e6magic.connect(host=engine.host, port=engine.port, username="u", password=engine.token)
+    con.close()
+    with pytest.raises(e6magic.InterfaceError, match="closed"):
+        con.close()
+    with e6magic.connect(host=engine.host, port=engine.port, username="u", password=engine.token) as con:
+        con.close()  # closed by hand inside the block: leaving it is quiet
+    with pytest.raises(ZeroDivisionError), e6magic.connect(host=engine.host, port=engine.port, username="u",
+                                                           password=engine.token) as con:
+        con.close()
+        raise ZeroDivisionError  # the block's own error is the one that reaches the caller
+    assert con.closed

@@ -108,7 +108,8 @@ def test_every_type_matches_duckdb(engine, version):
     types = dict(got["desc"])
     assert types["c_bigint"] == "LONG" and types["c_varchar"] == "STRING" and types["c_list"] == "ARRAY"
     assert types["c_map"] == "MAP" and types["c_struct"] == "STRUCT" and types["c_timestamptz"] == "TIMESTAMP_TZ"
-    assert types["c_decimal38"] == "DECIMAL128" and types["c_date"] == "DATE" and types["c_blob"] == "BINARY"
+    assert types["c_decimal38"] == "DECIMAL128(38,10)" and types["c_decimal"] == "DECIMAL128(18,2)"  # declared
+    assert types["c_date"] == "DATE" and types["c_blob"] == "BINARY"
 
 
 @pytest.mark.slow

@@ -97,3 +97,27 @@ def test_profiles_path_order(monkeypatch, tmp_path):
     assert profiles_path(str(tmp_path / "cfg.toml")) == tmp_path / "cfg.toml"
     monkeypatch.delenv("E6MAGIC_PROFILES")
     assert profiles_path("").name == "connections.toml"
+
+
+def test_closing_connections_closes_each_once_and_a_replaced_alias_is_closed(engine):
+    from e6magic.magic.connections import Connections
+    from e6magic.magic.session import connect_endpoint
+
+    opened = []
+
+    def connect(endpoint):
+        opened.append(connect_endpoint(endpoint))
+        return opened[-1]
+
+    here = Endpoint(host=engine.host, port=engine.port, username="u", token=engine.token)
+    connections = Connections(connect, start_engine=lambda: None)
+    connections.open(here)
+    first = connections.for_alias(here, "a")
+    assert connections.for_alias(here, "a") is first  # same profile: kept
+    second = connections.for_alias(Endpoint(host=engine.host, port=engine.port, username="v", token=engine.token),
+                                   "a")
+    assert first.closed and not second.closed  # the alias's old connection is not left open on the engine
+    connections._by_alias["b"] = (here, connections.current)  # one connection under two names
+    connections.close()  # a second close() raises InterfaceError: each connection must be closed once
+    assert all(c.closed for c in opened) and len(opened) == 3
+    connections.close()  # nothing left: quiet

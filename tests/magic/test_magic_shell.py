@@ -48,6 +48,23 @@ class TestResults:
             assert df["s"].tolist() == ["x"]
             assert df.shape == (1, 5)
 
+    @pytest.mark.parametrize("shown", ["%%e6sql", "%%e6sql --limit 10"], ids=["shown", "limited"])
+    @pytest.mark.parametrize("output", ["pandas", "polars", "arrow"])
+    def test_e6_to_pandas_is_the_frame_df_assignment_gives(self, ip, output, shown):
+        # one conversion: decimals float64, dates and timestamps datetime64, whatever route the result took
+        sql = ("SELECT i, (i / 100)::DECIMAL(18, 2) AS amount, 12.5::DECIMAL(5, 1) AS small, DATE '2024-01-02' + "
+               "i::INTEGER AS d, TIMESTAMP '2024-01-02 03:04:05' AS ts, TIMESTAMPTZ '2024-01-02 03:04:05+00' AS tz, "
+               "'r' || i AS label, i % 2 = 0 AS even, [i] AS a FROM range(10) t(i) ORDER BY i")
+        ip.run_cell(f"%%e6sql df <<\n{sql}").raise_error()
+        expected = ip.user_ns["df"]
+        assert [str(t) for t in expected.dtypes[["amount", "small", "d", "ts"]]] == [
+            "float64", "float64", "datetime64[ms]", "datetime64[us]"]
+        ip.run_cell(f"%config E6Magic.output = '{output}'")
+        ip.run_cell(f"{shown}\n{sql}").raise_error()
+        pd.testing.assert_frame_equal(ip.user_ns["_e6"].to_pandas(), expected)
+        ip.run_cell(f"%%e6sql again <<\n{sql}").raise_error()
+        pd.testing.assert_frame_equal(ip.user_ns["_e6"].to_pandas(), expected)
+
     def test_assigned_dataframe_is_the_only_copy_kept(self, ip):
         sql = ("SELECT i, (i / 100)::DECIMAL(18, 2) AS amount, 'r' || i AS label FROM range(300000) t(i)")
         ip.run_cell(f"%%e6sql df <<\n{sql}").raise_error()

@@ -10,9 +10,16 @@ from IPython.core.error import UsageError
 SQL = "SELECT i, (i / 100)::DECIMAL(18, 2) AS amount, 'r' || i AS label FROM range(300000) t(i)"
 
 
-def test_an_assigned_result_is_one_polars_frame_read_from_the_stream(ip):
+def test_an_assigned_result_is_one_polars_frame_read_from_the_stream(ip, monkeypatch):
+    from e6magic.client.cursor import Cursor
+
+    readers = []
+    fetch_arrow_reader = Cursor.fetch_arrow_reader
+    monkeypatch.setattr(Cursor, "fetch_arrow_reader",
+                        lambda cur: readers.append(fetch_arrow_reader(cur)) or readers[-1])
     ip.run_cell("%config E6Magic.output = 'polars'")
     ip.run_cell(f"%%e6sql df <<\n{SQL}").raise_error()
+    assert len(readers) == 1  # the one Arrow stream path of the client (Deliver 3), not a table converted after
     df, last = ip.user_ns["df"], ip.user_ns["_e6"]
     assert isinstance(df, pl.DataFrame) and df.shape == (300_000, 3)
     assert df["amount"].dtype == pl.Decimal(38, 2) and df["label"][-1] == "r299999"

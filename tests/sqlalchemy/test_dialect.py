@@ -198,6 +198,16 @@ def test_the_pool_returns_connections_without_a_rollback_error(e6):
         assert conn.execute(sa.text("SELECT 3")).scalar_one() == 3
 
 
+def test_a_raw_connection_closed_by_hand_is_closed_quietly_by_the_pool(e6, caplog):
+    conn = e6.connect()
+    conn.connection.dbapi_connection.close()  # a second close() raises InterfaceError (PEP 249)
+    with caplog.at_level(logging.ERROR, logger="sqlalchemy.pool"):
+        conn.invalidate()
+        conn.close()
+        e6.dispose()
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []  # "Exception terminating"
+
+
 def test_pre_ping_and_errors_are_sqlalchemy_errors(make_engine, engine):
     e6 = sa.create_engine(e6_url(engine), pool_pre_ping=True)
     try:

@@ -175,6 +175,11 @@ def test_description_type_codes_map_to_types(code, expected):
     assert type(type_for_code(code)) is expected
 
 
+def test_a_decimal_type_code_keeps_its_precision_and_scale():
+    made = type_for_code("DECIMAL128(18,4)")
+    assert (type(made), made.precision, made.scale) == (sqltypes.DECIMAL, 18, 4)
+
+
 def test_every_result_type_code_of_the_engine_has_a_type(e6):
     with e6.connect() as conn:
         result = conn.exec_driver_sql("SELECT * FROM all_types")

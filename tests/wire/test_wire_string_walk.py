@@ -153,3 +153,23 @@ def test_adversarial_lists_never_cost_more_than_the_walk(values, copies, tail):
     values = values * copies
     work = counted(body(values) + tail, len(values))
     assert work.cost() <= (1 + OVERHEAD) * len(values)
+
+
+def _escaped_by_decoder_errors(raw: bytes) -> str:
+    """The reference: each byte the UTF-8 decoder rejects, as `\\xAB`, found through UnicodeDecodeError itself."""
+    out, pos = [], 0
+    while True:
+        try:
+            out.append(raw[pos:].decode("utf-8"))
+            return "".join(out)
+        except UnicodeDecodeError as error:
+            out.append(raw[pos:pos + error.start].decode("utf-8"))
+            out.append("".join(f"\\x{byte:02X}" for byte in raw[pos + error.start:pos + error.end]))
+            pos += error.end
+
+
+@given(st.binary(max_size=64) | st.text(max_size=16).map(lambda t: t.encode("utf-8", "surrogatepass")))
+def test_invalid_bytes_read_as_hex_escapes_whatever_the_bytes(raw):
+    from e6magic.wire.text import bytes_to_text
+
+    assert bytes_to_text(raw) == _escaped_by_decoder_errors(raw)
