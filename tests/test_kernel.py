@@ -36,7 +36,7 @@ def _newcomer_env(tmp_path: Path) -> dict[str, str]:
 def test_demo_installs_the_notebook_extra_with_jupyterlab_and_a_kernel():
     assert "-e '.[notebook]'" in (ROOT / "scripts" / "install.sh").read_text()
     assert "bash scripts/install.sh\n" in (ROOT / "scripts" / "demo.sh").read_text()
-    extra = re.search(r"^notebook = \[(.*?)\]", (ROOT / "pyproject.toml").read_text(), re.S | re.M).group(1)
+    extra = re.search(r"^notebook = \[(.*?)\]", (ROOT / "pyproject.toml").read_text(), re.DOTALL | re.MULTILINE).group(1)
     assert "jupyterlab" in extra and "ipykernel" in extra
 
 

@@ -15,6 +15,7 @@ from pathlib import Path
 import nbformat
 import pytest
 from nbclient import NotebookClient
+from notebook_outputs import cell_text as _text
 
 pytestmark = pytest.mark.slow
 
@@ -60,17 +61,6 @@ def run(kernel_home, tmp_path, monkeypatch):
         return texts
 
     return execute
-
-
-def _text(cell) -> str:
-    parts = []
-    for out in cell.outputs:
-        parts.append(out.get("text", ""))
-        parts.append(out.get("data", {}).get("text/plain", ""))
-        parts.append(out.get("data", {}).get("text/html", ""))
-        if out.get("output_type") == "error":
-            parts.append(f"{out['ename']}: {out['evalue']}")
-    return "\n".join(parts)
 
 
 def _strip_ansi(text: str) -> str:
