@@ -1,4 +1,4 @@
-"""Whole notebooks in a real ipykernel (nbclient): the awaited-cell route, errors, interrupt, quickstart."""
+"""Whole notebooks in a real ipykernel (nbclient): awaited cells, errors, interrupt (examples: tests/examples)."""
 from __future__ import annotations
 
 import json
@@ -11,11 +11,11 @@ import pytest
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 from engine_env import connect_through_env
+from notebook_outputs import cell_text as _text
 
 pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parents[2]
-QUICKSTART = ROOT / "examples" / "notebooks" / "quickstart.ipynb"
 LONG_QUERY = "SELECT sum(hash(range)) AS h FROM range(1000000000000)"  # hours of work: only a cancel ends it
 
 
@@ -33,17 +33,6 @@ def _run(cells, *, timeout=60, allow_errors=False, interrupt_on_timeout=False):
                             interrupt_on_timeout=interrupt_on_timeout, resources={"metadata": {"path": str(ROOT)}})
     client.execute()
     return nb
-
-
-def _text(cell):
-    parts = []
-    for out in cell.outputs:
-        parts.append(out.get("text", ""))
-        parts.append(out.get("data", {}).get("text/plain", ""))
-        parts.append(out.get("data", {}).get("text/html", ""))
-        if out.get("output_type") == "error":
-            parts.append(f"{out['ename']}: {out['evalue']}")
-    return "\n".join(parts)
 
 
 def _wait_no_queries(engine, timeout=10.0):
@@ -119,14 +108,6 @@ def test_kernelspec_loads_the_extension(kernel_env, tmp_path, monkeypatch):
                 nbformat.v4.new_code_cell("print(x['nine'].tolist(), get_ipython().config.E6Magic.display_limit)")]
     NotebookClient(nb, timeout=60, kernel_name="e6magic").execute()
     assert "[9] 50" in _text(nb.cells[1])
-
-
-def test_quickstart_notebook_runs(clean_env):
-    nb = nbformat.read(QUICKSTART, as_version=4)
-    NotebookClient(nb, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(QUICKSTART.parent)}}).execute()
-    outputs = "\n".join(_text(cell) for cell in nb.cells if cell.cell_type == "code")
-    assert "embedded local engine" in outputs
-    assert "Error" not in outputs
 
 
 def test_shutting_the_kernel_down_cancels_a_query_still_running(kernel_env):
