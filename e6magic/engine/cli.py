@@ -3,13 +3,35 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import signal
 import sys
 import time
 
 from e6magic.engine.allocator import keep_freed_memory
-from e6magic.engine.queries import DEFAULT_CHUNK_ROWS
+from e6magic.engine.queries import DEFAULT_CHUNK_ROWS, DEFAULT_RESULT_IDLE_SECONDS, DEFAULT_SESSION_IDLE_SECONDS
 from e6magic.engine.server import LocalEngine
+
+
+_SIZE = re.compile(r"\s*(\d+(?:\.\d+)?)\s*([kmgt]?)(i?b?)\s*", re.IGNORECASE)
+
+
+def byte_size(text: str) -> int:
+    """`512MB`, `2GiB`, `1.5G` or a number of bytes (units are powers of 1024)."""
+    match = _SIZE.fullmatch(text)
+    if not match or float(match.group(1)) <= 0:
+        raise argparse.ArgumentTypeError(f"not a size: {text!r} (say e.g. 512MB or 2GiB)")
+    return int(float(match.group(1)) * 1024 ** " kmgt".index(match.group(2).lower() or " "))
+
+
+def seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = 0.0
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"not a positive number of seconds: {text!r}")
+    return value
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -28,6 +50,15 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--allow-host-files", action="store_true",
                        help="let SQL read and write any file this user can (read_csv, COPY TO, ATTACH, INSTALL); "
                             "by default only the --data folder is readable")
+    serve.add_argument("--session-idle", type=seconds, default=DEFAULT_SESSION_IDLE_SECONDS, metavar="S",
+                       help="a session with no call for S seconds expires, and its queries are dropped "
+                            f"(default: {DEFAULT_SESSION_IDLE_SECONDS:g})")
+    serve.add_argument("--result-idle", type=seconds, default=DEFAULT_RESULT_IDLE_SECONDS, metavar="S",
+                       help="a query nobody fetched or asked about for S seconds is dropped "
+                            f"(default: {DEFAULT_RESULT_IDLE_SECONDS:g})")
+    serve.add_argument("--max-result-memory", type=byte_size, default=None, metavar="SIZE",
+                       help="memory all held results may take together, e.g. 2GiB; a query whose result would pass "
+                            "it fails (default: a quarter of this machine's memory)")
     serve.add_argument("--return-freed-memory", action="store_true",
                        help="give freed memory back to the system at once (glibc's default): a smaller process, "
                             "slower results")
@@ -44,7 +75,8 @@ def main(argv: list[str] | None = None) -> int:
         keep_freed_memory()  # this process is only the engine
     engine = LocalEngine(host=args.host, port=args.port, token=token, data_dir=args.data, demo=not args.no_demo,
                          chunk_rows=args.chunk_rows, bluegreen_interval=args.bluegreen_interval,
-                         allow_host_files=args.allow_host_files)
+                         allow_host_files=args.allow_host_files, session_idle=args.session_idle,
+                         result_idle=args.result_idle, max_result_memory=args.max_result_memory)
     try:
         engine.start()
     except (OSError, RuntimeError, FileNotFoundError) as exc:

@@ -10,8 +10,10 @@ import grpc
 
 from e6magic._proto import cluster_pb2_grpc, e6x_engine_pb2_grpc
 from e6magic.engine import catalog, functions
+from e6magic.engine.allocator import give_back_freed_memory
 from e6magic.engine.cluster import ClusterService
-from e6magic.engine.queries import DEFAULT_CHUNK_ROWS, MAX_SQL_BYTES, QueryRegistry
+from e6magic.engine.queries import (DEFAULT_CHUNK_ROWS, DEFAULT_RESULT_IDLE_SECONDS, DEFAULT_SESSION_IDLE_SECONDS,
+                                    MAX_SQL_BYTES, QueryRegistry)
 from e6magic.engine.service import QueryEngineService
 from e6magic.engine.sessions import Gatekeeper
 
@@ -22,14 +24,28 @@ _SERVER_OPTIONS = [
     ("grpc.keepalive_permit_without_calls", 1),
     ("grpc.http2.min_ping_interval_without_data_ms", 10000),
 ]
+_GIVE_BACK_BYTES = 16 << 20  # freed result memory worth handing back to the system (malloc_trim: about 1 ms)
 
 
 class LocalEngine:
-    """A local e6data engine on `host:port` (loopback by default) that requires a token."""
+    """A local e6data engine on `host:port` (loopback by default) that requires a token.
+
+    Nothing is kept forever: a session with no call for `session_idle` seconds expires and its queries are
+    dropped (a running one cancelled); a query nobody asked for in `result_idle` seconds is dropped; all held
+    results together stay under `max_result_memory` bytes (default: a quarter of the machine's memory), and a
+    query whose result would pass it fails with RESOURCE_EXHAUSTED.
+    """
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0, token: str | None = None,
                  data_dir: str | pathlib.Path | None = None, demo: bool = True, chunk_rows: int = DEFAULT_CHUNK_ROWS,
-                 bluegreen_interval: float | None = None, workers: int = 8, allow_host_files: bool = False) -> None:
+                 bluegreen_interval: float | None = None, workers: int = 8, allow_host_files: bool = False,
+                 session_idle: float = DEFAULT_SESSION_IDLE_SECONDS, result_idle: float = DEFAULT_RESULT_IDLE_SECONDS,
+                 max_result_memory: int | None = None) -> None:
+        for name, value in (("session_idle", session_idle), ("result_idle", result_idle)):
+            if not value > 0:
+                raise ValueError(f"{name} must be a positive number of seconds, not {value!r}")
+        if max_result_memory is not None and max_result_memory < 1:
+            raise ValueError(f"max_result_memory must be a positive number of bytes, not {max_result_memory!r}")
         self.host = host
         self._requested_port = port
         self._gate = Gatekeeper(token)
@@ -39,6 +55,9 @@ class LocalEngine:
         self._workers = workers
         self._bluegreen_interval = bluegreen_interval
         self._allow_host_files = allow_host_files
+        self._session_idle = session_idle
+        self._result_idle = result_idle
+        self._max_result_memory = max_result_memory
         self._stopping = threading.Event()
         self._server: grpc.Server | None = None
         self._db: duckdb.DuckDBPyConnection | None = None
@@ -68,7 +87,7 @@ class LocalEngine:
         # without the demo catalog, a query that names no catalog runs in DuckDB's own (empty) "memory" one
         default_catalog = catalog.DEMO_CATALOG if self._demo else "memory"
         self._registry = QueryRegistry(self._db, chunk_rows=self._chunk_rows, workers=self._workers,
-                                       default_catalog=default_catalog)
+                                       default_catalog=default_catalog, max_result_memory=self._max_result_memory)
         if not self._allow_host_files:  # after the catalogs and the registry's cursors are set up
             catalog.lock_host_access(self._db, self._data_dir)
         server = grpc.server(ThreadPoolExecutor(max_workers=4 * self._workers + 8, thread_name_prefix="e6-rpc"),
@@ -86,6 +105,7 @@ class LocalEngine:
         register = getattr(threading, "_register_atexit", None)
         if register is not None:
             register(self.stop, 0.2)
+        threading.Thread(target=self._sweep_on_timer, name="e6-sweeper", daemon=True).start()
         if self._bluegreen_interval:
             threading.Thread(target=self._flip_on_timer, name="e6-bluegreen", daemon=True).start()
         return self
@@ -115,6 +135,22 @@ class LocalEngine:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+    def _sweep_on_timer(self) -> None:
+        every = min(max(min(self._session_idle, self._result_idle) / 4, 0.05), 10.0)
+        while not self._stopping.wait(every):
+            self.sweep()
+
+    def sweep(self) -> None:
+        """Expire idle sessions (dropping their queries) and drop idle queries; runs on a timer."""
+        registry = self._registry
+        if registry is None:
+            return
+        for session_id in self._gate.pop_idle(self._session_idle):
+            registry.drop_session(session_id)
+        registry.drop_idle(self._result_idle)
+        if registry.memory.take_freed(_GIVE_BACK_BYTES):
+            give_back_freed_memory()
 
     def _flip_on_timer(self) -> None:
         while not self._stopping.wait(self._bluegreen_interval):
@@ -150,4 +186,16 @@ class LocalEngine:
         return self._gate.cluster_status
 
     def expire_sessions(self) -> None:
-        self._gate.expire_sessions()
+        """Expire every session now, as if each had been idle too long (their queries are dropped)."""
+        for session_id in self._gate.expire_sessions():
+            if self._registry is not None:
+                self._registry.drop_session(session_id)
+
+    @property
+    def session_count(self) -> int:
+        return self._gate.session_count
+
+    @property
+    def result_memory(self) -> int:
+        """Bytes held by results not yet fetched, dropped or cleared."""
+        return self._registry.memory.held if self._registry else 0

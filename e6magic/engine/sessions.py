@@ -6,7 +6,7 @@ import secrets
 import threading
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import grpc
 
@@ -17,11 +17,16 @@ WRONG_COLOUR = "status: 456"
 SUSPENDED = "status: 503, cluster is suspended"
 
 
+BEARER_USER = "(bearer token)"  # who a call with a bearer token and no session is: one user per token
+
+
 @dataclass
 class Session:
     session_id: str
     user: str
     created: float
+    last_used: float = field(default_factory=time.monotonic)
+    in_flight: int = 0  # calls still being answered: a session waiting on a long query is not idle
 
 
 class Gatekeeper:
@@ -55,18 +60,46 @@ class Gatekeeper:
             self._sessions[session.session_id] = session
         return session.session_id
 
-    def check_session(self, session_id: str, metadata: dict[str, str]) -> None:
+    def enter(self, session_id: str, metadata: dict[str, str]) -> str:
+        """The user a call acts for; the session counts as busy until `leave`."""
         if session_id:
             with self._lock:
-                known = session_id in self._sessions
-            if not known:
-                raise EngineError(grpc.StatusCode.INTERNAL, "Access denied: session expired or unknown")
-        elif not self.bearer_ok(metadata):
+                session = self._sessions.get(session_id)
+                if session is not None:
+                    session.in_flight += 1
+                    session.last_used = time.monotonic()
+                    return session.user
+            raise EngineError(grpc.StatusCode.INTERNAL, "Access denied: session expired or unknown")
+        if not self.bearer_ok(metadata):
             raise EngineError(grpc.StatusCode.UNAUTHENTICATED, "no session: authenticate first or send a bearer token")
+        return BEARER_USER
 
-    def expire_sessions(self) -> None:
+    def leave(self, session_id: str) -> None:
         with self._lock:
+            session = self._sessions.get(session_id)
+            if session is not None:
+                session.in_flight -= 1
+                session.last_used = time.monotonic()
+
+    def pop_idle(self, idle_seconds: float) -> list[str]:
+        """Forget the sessions with no call for `idle_seconds` (and none in flight); returns their ids."""
+        cutoff = time.monotonic() - idle_seconds
+        with self._lock:
+            gone = [sid for sid, s in self._sessions.items() if s.in_flight <= 0 and s.last_used < cutoff]
+            for sid in gone:
+                del self._sessions[sid]
+        return gone
+
+    def expire_sessions(self) -> list[str]:
+        with self._lock:
+            gone = list(self._sessions)
             self._sessions.clear()
+        return gone
+
+    @property
+    def session_count(self) -> int:
+        with self._lock:
+            return len(self._sessions)
 
     # --- blue/green --------------------------------------------------------------------------------
     @property
