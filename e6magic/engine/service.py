@@ -50,7 +50,7 @@ def rpc(*, session: bool = True, new_work: bool = False) -> Callable:
                     self.gate.admit_new_work(md)
                 user = ""
                 if session:
-                    user = self.gate.enter(session_id, md)
+                    user = self.gate.enter(session_id, md, context.peer())
                     entered = True
                 response = method(self, request, context, Caller(md, user))
             except EngineError as exc:
@@ -82,7 +82,8 @@ class QueryEngineService(pb_grpc.QueryEngineServiceServicer):
     # --- session and statements ----------------------------------------------------------------------
     @rpc(session=False, new_work=True)
     def authenticate(self, request, context, caller):
-        return pb.AuthenticateResponse(sessionId=self.gate.authenticate(request.user, request.password))
+        return pb.AuthenticateResponse(sessionId=self.gate.authenticate(request.user, request.password,
+                                                                        context.peer()))
 
     def _prepare(self, request, caller: Caller, catalog_name: str) -> pb.PrepareStatementResponse:
         query = self.registry.prepare(request.sessionId, caller.user, request.queryString, catalog_name,
@@ -216,8 +217,11 @@ class QueryEngineService(pb_grpc.QueryEngineServiceServicer):
         # carries no session (the official connector sends nothing with it in password mode): it answers, but a
         # bearer token that comes with it must be the right one
         md = metadata_of(context)
-        if "authorization" in md and not self.gate.bearer_ok(md):
-            context.abort(grpc.StatusCode.UNAUTHENTICATED, "invalid credentials: bearer token not accepted")
+        try:
+            if "authorization" in md and not self.gate.bearer_ok(md, context.peer()):
+                raise EngineError(grpc.StatusCode.UNAUTHENTICATED, "invalid credentials: bearer token not accepted")
+        except EngineError as exc:
+            context.abort(exc.code, exc.details)
         names = self._read_catalog(catalog.catalogs)
         return pb.GetCatalogesResponse(catalogResponses=[
             pb.CatalogResponse(name=n, isDefault=n == catalog.DEMO_CATALOG) for n in names])
