@@ -155,6 +155,11 @@ class QueryHandle:
                 if self._on_progress is not None:
                     self._on_progress(self)
                 batch = None  # the consumer has it now; holding it here would keep one more batch alive
+            expected = self.metadata.row_count
+            # no columns: a DDL/DML count and no rows; a negative count: the engine does not know it
+            if self.metadata.columns and expected >= 0 and self.rows_fetched != expected:
+                raise InterfaceError(f"the engine announced {expected} rows but sent {self.rows_fetched}: "
+                                     "the result is incomplete", query_id=self.query_id)
             self.timings["fetch"] = time.monotonic() - fetch_started
             self._finish("finished", None)
         except Error as exc:

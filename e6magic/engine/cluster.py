@@ -5,6 +5,7 @@ import grpc
 
 from e6magic._proto import cluster_pb2 as cpb
 from e6magic._proto import cluster_pb2_grpc as cpb_grpc
+from e6magic.engine.errors import EngineError
 from e6magic.engine.service import metadata_of
 from e6magic.engine.sessions import Gatekeeper
 
@@ -16,7 +17,14 @@ class ClusterService(cpb_grpc.ClusterServiceServicer):
         self.gate = gate
 
     def _check(self, request, context: grpc.ServicerContext) -> None:
-        if not (self.gate.token_matches(request.password) or self.gate.bearer_ok(metadata_of(context))):
+        peer = context.peer()
+        try:
+            md = metadata_of(context)
+            allowed = (self.gate.bearer_ok(md, peer) if "authorization" in md and not request.password
+                       else self.gate.token_matches(request.password, peer))
+        except EngineError as exc:
+            context.abort(exc.code, exc.details)
+        if not allowed:
             context.abort(grpc.StatusCode.UNAUTHENTICATED, "invalid credentials: user or token not accepted")
 
     def status(self, request, context):

@@ -1,7 +1,9 @@
 """The query registry: prepare, run on DuckDB (pooled cursors, one per worker), cancel, and stream wire chunks."""
 from __future__ import annotations
 
+import collections
 import json
+import os
 import queue
 import re
 import threading
@@ -51,6 +53,26 @@ _REWRITES: dict[str, tuple[str, VectorType | None]] = {
 # (docs/benchmarks.md, Client).
 DEFAULT_CHUNK_ROWS = 16384
 
+# Laptop defaults: a notebook left for lunch signs in again (clients do that on "session expired"); a result
+# nobody fetched for 10 minutes was abandoned; all held results together get a quarter of the machine's memory.
+DEFAULT_SESSION_IDLE_SECONDS = 3600.0
+DEFAULT_RESULT_IDLE_SECONDS = 600.0
+
+
+def default_result_memory() -> int:
+    try:
+        return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE") // 4
+    except (ValueError, OSError, AttributeError):
+        return 2 << 30
+
+
+def format_bytes(n: float) -> str:
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if n < 1024 or unit == "GiB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024
+    return f"{n:.1f} GiB"
+
 
 @dataclass
 class Query:
@@ -58,6 +80,7 @@ class Query:
 
     query_id: str
     session_id: str
+    user: str
     sql: str
     catalog: str
     schema: str
@@ -66,6 +89,7 @@ class Query:
     returns_rows: bool = True  # False for DDL and DML: the answer is a count of changed rows, no result set
     state: str = "prepared"
     created: float = field(default_factory=time.monotonic)
+    touched: float = field(default_factory=time.monotonic)  # the last call that asked for it
     started: float | None = None
     ended: float | None = None
     error: EngineError | None = None
@@ -75,6 +99,7 @@ class Query:
     done: threading.Event = field(default_factory=threading.Event)
     _cursor: duckdb.DuckDBPyConnection | None = None
     _chunks: EncodedChunks | None = None
+    _reserved: int = 0  # bytes of its result counted in the registry's ResultMemory
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _fetch_lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -83,12 +108,55 @@ class Query:
         return int(((self.started or self.created) - self.created) * 1000)
 
 
+class ResultMemory:
+    """The bytes every held result takes, against one bound: a result that would pass it fails its query."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.held = 0
+        self._freed = 0
+        self._lock = threading.Lock()
+
+    def reserve(self, query: Query, nbytes: int) -> None:
+        with self._lock:
+            if self.held + nbytes > self.limit:
+                raise EngineError(grpc.StatusCode.RESOURCE_EXHAUSTED,
+                                  f"the result of query {query.query_id} is over the engine's result memory of "
+                                  f"{format_bytes(self.limit)} ({format_bytes(self.held - query._reserved)} held by other "
+                                  "results not yet fetched or cleared; max_result_memory, serve --max-result-memory): "
+                                  "add a LIMIT, or fetch and clear other results")
+            self.held += nbytes
+            query._reserved += nbytes
+
+    def release(self, query: Query, nbytes: int | None = None) -> None:
+        """Give back `nbytes` of the query's result (all of it by default)."""
+        with self._lock:
+            n = query._reserved if nbytes is None else min(nbytes, query._reserved)
+            query._reserved -= n
+            self.held -= n
+            self._freed += n
+
+    def take_freed(self, at_least: int) -> bool:
+        """Whether `at_least` bytes were released since it last said so (the sweeper then hands them back)."""
+        with self._lock:
+            if self._freed < at_least:
+                return False
+            self._freed = 0
+            return True
+
+
 class QueryRegistry:
-    """All queries not yet cleared, the states of recently cleared ones, and the workers that run them."""
+    """All queries not yet cleared, the states of recently cleared ones, and the workers that run them.
+
+    A query is seen, fetched, cancelled and cleared only by its own user; one asked for by anyone else is
+    answered as an unknown id.
+    """
 
     def __init__(self, db: duckdb.DuckDBPyConnection, chunk_rows: int = DEFAULT_CHUNK_ROWS, workers: int = 8,
-                 default_catalog: str = DEMO_CATALOG) -> None:
+                 default_catalog: str = DEMO_CATALOG, max_result_memory: int | None = None) -> None:
         self._db = db
+        self.memory = ResultMemory(max_result_memory or default_result_memory())
+        self._gone: dict[str, tuple[str, str]] = {}  # dropped query id -> (user, why), for a clear late answer
         self.default_catalog = default_catalog  # for requests that name none (prepareStatement V1, SELECT 1)
         self.chunk_rows = chunk_rows
         self._queries: dict[str, Query] = {}
@@ -106,7 +174,7 @@ class QueryRegistry:
         self._encoders = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="e6-encode")
 
     # --- lifecycle ---------------------------------------------------------------------------------
-    def prepare(self, session_id: str, sql: str, catalog: str, schema: str, colour: str) -> Query:
+    def prepare(self, session_id: str, user: str, sql: str, catalog: str, schema: str, colour: str) -> Query:
         query_id = uuid.uuid4().hex
         if len(sql.encode()) > MAX_SQL_BYTES:
             raise EngineError(grpc.StatusCode.INVALID_ARGUMENT,
@@ -120,15 +188,15 @@ class QueryRegistry:
             statements = one_statement(cursor, sql, query_id)
         finally:
             cursor.close()
-        query = Query(query_id, session_id, sql, catalog or self.default_catalog, schema or DEFAULT_SCHEMA, colour,
+        query = Query(query_id, session_id, user, sql, catalog or self.default_catalog, schema or DEFAULT_SCHEMA, colour,
                       parse_ms=int((time.perf_counter() - started) * 1000),
                       returns_rows=not statements or returns_rows(statements[-1]))
         with self._lock:
             self._queries[query_id] = query
         return query
 
-    def execute(self, query_id: str) -> Query:
-        query = self.get(query_id)
+    def execute(self, query_id: str, user: str) -> Query:
+        query = self.get(query_id, user)
         with query._lock:
             if query.state != "prepared":
                 return query  # executing twice is a no-op, not a second run
@@ -148,25 +216,31 @@ class QueryRegistry:
             cursor.execute(f"USE {qualified(query.catalog, query.schema)}")
             relation = cursor.sql(query.sql)
             if query.returns_rows or _has_returning(relation):
-                table, vector_types = _materialise(relation)
-                row_count = table.num_rows
+                batches, schema, vector_types = _materialise(relation, self.chunk_rows,
+                                                             lambda batch: self._keep(query, batch))
+                row_count = sum(batch.num_rows for batch in batches)
             else:
-                table, vector_types, row_count = pa.table({}), None, _changed_rows(relation)
+                batches, schema, vector_types, row_count = [], pa.schema([]), None, _changed_rows(relation)
             profile = json.loads(cursor.get_profiling_information(format="json"))
         except Exception as exc:  # noqa: BLE001 - every failure becomes the query's answer
+            batches = []
+            self.memory.release(query)
             with query._lock:
                 if query.state != "cancelled":
                     query.state = "failed"
-                    query.error = query_error(exc, query.query_id)
+                    query.error = exc if isinstance(exc, EngineError) else query_error(exc, query.query_id)
         else:
             with query._lock:
                 if query.state != "cancelled":
                     query.row_count = row_count
-                    query.metadata = encode_metadata(metadata_for(table.schema, row_count, vector_types))
+                    query.metadata = encode_metadata(metadata_for(schema, row_count, vector_types))
                     query.profile = profile
-                    query._chunks = EncodedChunks(table.to_batches(max_chunksize=self.chunk_rows), vector_types,
-                                                  self._encoders)
+                    query._chunks = EncodedChunks(batches, vector_types, self._encoders,
+                                                  lambda nbytes: self.memory.release(query, nbytes))
                     query.state = "finished"
+            batches = []
+            if query.state == "cancelled":
+                self.memory.release(query)
         finally:
             with query._lock:
                 query._cursor = None
@@ -176,14 +250,20 @@ class QueryRegistry:
                 self._cursors.put(cursor)
                 self._end(query)
 
+    def _keep(self, query: Query, batch: pa.RecordBatch) -> None:
+        """Count one more batch of a result being read, or stop reading it (over the bound, or cancelled)."""
+        if query.state == "cancelled":
+            raise EngineError(grpc.StatusCode.CANCELLED, f"query {query.query_id} was cancelled")
+        self.memory.reserve(query, batch.nbytes)
+
     @staticmethod
     def _end(query: Query) -> None:
         query.ended = time.monotonic()
         query.done.set()
 
-    def cancel(self, query_id: str) -> None:
-        """Stop a prepared or running query; quiet for unknown, empty and already-ended ids."""
-        query = self._find(query_id)
+    def cancel(self, query_id: str, user: str) -> None:
+        """Stop a prepared or running query; quiet for unknown, empty, already-ended and other users' ids."""
+        query = self._find(query_id, user)
         if query is not None:
             self._cancel(query)
 
@@ -195,6 +275,7 @@ class QueryRegistry:
             query.state = "cancelled"
             query.error = EngineError(grpc.StatusCode.CANCELLED, f"query {query.query_id} was cancelled")
             query._chunks = None
+        self.memory.release(query)
         if was_prepared:
             self._end(query)
         else:
@@ -211,19 +292,45 @@ class QueryRegistry:
             if query.done.wait(_WAIT_SLICE):
                 return
 
-    def clear(self, query_id: str) -> None:
-        """Forget a query and free its result; quiet for unknown and empty ids."""
+    def clear(self, query_id: str, user: str) -> None:
+        """Forget a query and free its result; quiet for unknown, empty and other users' ids."""
+        query = self._find(query_id, user)
+        if query is not None:
+            self._drop(query, "it was cleared")
+
+    def drop_session(self, session_id: str) -> int:
+        """Drop (and so cancel) every query of a session that is gone; returns how many."""
         with self._lock:
-            query = self._queries.pop(query_id, None)
-        if query is None:
-            return
+            mine = [q for q in self._queries.values() if q.session_id == session_id]
+        for query in mine:
+            self._drop(query, "its session expired")
+        return len(mine)
+
+    def drop_idle(self, idle_seconds: float) -> int:
+        """Drop the queries not running and not asked for in `idle_seconds` (results nobody fetches, queries
+        prepared and never executed); returns how many."""
+        cutoff = time.monotonic() - idle_seconds
+        with self._lock:
+            idle = [q for q in self._queries.values()
+                    if q.state != "running" and max(q.touched, q.ended or 0.0) < cutoff and not q._fetch_lock.locked()]
+        for query in idle:
+            self._drop(query, f"nobody asked for it in {idle_seconds:g} s")
+        return len(idle)
+
+    def _drop(self, query: Query, why: str) -> None:
+        with self._lock:
+            if self._queries.pop(query.query_id, None) is None:
+                return
         self._cancel(query)  # by object: the id is no longer registered
         with query._lock:
             query._chunks = None
+        self.memory.release(query)
         with self._lock:
-            self._last_states[query_id] = query.state
-            if len(self._last_states) > 10000:  # bounded memory of recently cleared ids
-                self._last_states.pop(next(iter(self._last_states)))
+            self._last_states[query.query_id] = query.state
+            self._gone[query.query_id] = (query.user, why)
+            for remembered in (self._last_states, self._gone):
+                if len(remembered) > 10000:  # bounded memory of recently dropped ids
+                    remembered.pop(next(iter(remembered)))
 
     # --- results -----------------------------------------------------------------------------------
     def wait(self, query: Query, still_wanted: Callable[[], bool], timeout: float | None = None) -> bool:
@@ -256,15 +363,23 @@ class QueryRegistry:
         return out, False
 
     # --- lookups -----------------------------------------------------------------------------------
-    def _find(self, query_id: str) -> Query | None:
+    def _find(self, query_id: str, user: str) -> Query | None:
         with self._lock:
-            return self._queries.get(query_id)
-
-    def get(self, query_id: str) -> Query:
-        query = self._find(query_id)
-        if query is None:
-            raise EngineError(grpc.StatusCode.NOT_FOUND, f"unknown query id {query_id!r} (cleared or never prepared)")
+            query = self._queries.get(query_id)
+        if query is None or query.user != user:
+            return None
+        query.touched = time.monotonic()
         return query
+
+    def get(self, query_id: str, user: str) -> Query:
+        query = self._find(query_id, user)
+        if query is not None:
+            return query
+        with self._lock:
+            owner, why = self._gone.get(query_id, ("", ""))
+        if why and owner == user:
+            raise EngineError(grpc.StatusCode.NOT_FOUND, f"query {query_id} is gone: {why}")
+        raise EngineError(grpc.StatusCode.NOT_FOUND, f"unknown query id {query_id!r} (cleared or never prepared)")
 
     def states(self) -> dict[str, str]:
         with self._lock:
@@ -276,8 +391,10 @@ class QueryRegistry:
             return query.state if query is not None else self._last_states.get(query_id)
 
     def close(self) -> None:
-        for query_id in list(self.states()):
-            self.clear(query_id)
+        with self._lock:
+            every = list(self._queries.values())
+        for query in every:
+            self._drop(query, "the engine stopped")
         self._pool.shutdown(wait=True, cancel_futures=True)
         self._encoders.shutdown(wait=True, cancel_futures=True)
 
@@ -287,16 +404,21 @@ class EncodedChunks:
     (the encode is off the RPC's path: measured in docs/benchmarks.md, Engine)."""
 
     def __init__(self, batches: list[pa.RecordBatch], vector_types: list[VectorType] | None,
-                 encoders: ThreadPoolExecutor) -> None:
-        self._batches = iter(batches)
+                 encoders: ThreadPoolExecutor, release: Callable[[int], None]) -> None:
+        self._batches = collections.deque(batches)  # each batch let go once encoded: a result shrinks as it is read
         self._vector_types = vector_types
         self._encoders = encoders
+        self._release = release
         self._ahead: Future | None = encoders.submit(self._encode_next)
 
     def _encode_next(self) -> bytes | None:
-        for batch in self._batches:
-            if batch.num_rows:
-                return encode_chunk(batch, self._vector_types)
+        while self._batches:
+            batch = self._batches.popleft()
+            try:
+                if batch.num_rows:
+                    return encode_chunk(batch, self._vector_types)
+            finally:
+                self._release(batch.nbytes)
         return None
 
     def take(self) -> bytes | None:
@@ -351,10 +473,13 @@ def _changed_rows(relation: duckdb.DuckDBPyRelation | None) -> int:
     return int(sum(row[0] or 0 for row in counts))
 
 
-def _materialise(relation: duckdb.DuckDBPyRelation | None) -> tuple[pa.Table, list[VectorType] | None]:
-    """Run the relation into one Arrow table (the only copy of the result), with wire-ready column types."""
+def _materialise(relation: duckdb.DuckDBPyRelation | None, chunk_rows: int,
+                 keep: Callable[[pa.RecordBatch], None]
+                 ) -> tuple[list[pa.RecordBatch], pa.Schema, list[VectorType] | None]:
+    """Run the relation into Arrow batches of `chunk_rows` (the only copy of the result), with wire-ready column
+    types; `keep` sees each batch as it arrives and may stop the read by raising."""
     if relation is None:  # a statement with no result set (CREATE, INSERT, SET, ...)
-        return pa.table({}), None
+        return [], pa.schema([]), None
     expressions, overrides, rewritten = [], [], False
     for name, duck_type in zip(relation.columns, relation.types):
         column = quote_identifier(name)
@@ -367,13 +492,18 @@ def _materialise(relation: duckdb.DuckDBPyRelation | None) -> tuple[pa.Table, li
         overrides.append(vector_type)
     if rewritten:
         relation = relation.project(", ".join(expressions))
-    table = relation.to_arrow_table()
+    reader = relation.to_arrow_reader(chunk_rows)
+    schema = reader.schema
+    intervals = [i for i, vt in enumerate(overrides) if vt is VectorType.INTERVAL_DAY_SECOND] if rewritten else []
+    for i in intervals:
+        schema = schema.set(i, schema.field(i).with_type(pa.duration("us")))
+    batches = []
+    for batch in reader:
+        if intervals:
+            arrays = [a.cast(pa.duration("us")) if i in intervals else a for i, a in enumerate(batch.columns)]
+            batch = pa.RecordBatch.from_arrays(arrays, schema=schema)
+        keep(batch)
+        batches.append(batch)
     if not rewritten:
-        return table, None
-    columns = []
-    for array, vector_type in zip(table.columns, overrides):
-        if vector_type is VectorType.INTERVAL_DAY_SECOND:
-            array = array.cast(pa.duration("us"))
-        columns.append(array)
-    table = pa.table(columns, names=table.column_names)
-    return table, [vt or vector_type_for(f.type) for vt, f in zip(overrides, table.schema)]
+        return batches, schema, None
+    return batches, schema, [vt or vector_type_for(f.type) for vt, f in zip(overrides, schema)]

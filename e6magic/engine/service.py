@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import functools
 import json
+from dataclasses import dataclass
 from typing import Any, Callable
 
 import duckdb
@@ -27,6 +28,14 @@ def metadata_of(context: grpc.ServicerContext) -> dict[str, str]:
     return {key.lower(): value for key, value in context.invocation_metadata() if isinstance(value, str)}
 
 
+@dataclass(frozen=True)
+class Caller:
+    """Who a call comes from: its metadata and the user its session (or bearer token) signed in as."""
+
+    md: dict[str, str]
+    user: str = ""
+
+
 def rpc(*, session: bool = True, new_work: bool = False) -> Callable:
     """Wraps an RPC: admission (colour, suspension), session check, errors to gRPC status, `new_strategy`."""
 
@@ -34,14 +43,21 @@ def rpc(*, session: bool = True, new_work: bool = False) -> Callable:
         @functools.wraps(method)
         def handler(self: QueryEngineService, request: Any, context: grpc.ServicerContext) -> Any:
             md = metadata_of(context)
+            session_id = getattr(request, "sessionId", "") if session else ""
+            entered = False
             try:
                 if new_work:
                     self.gate.admit_new_work(md)
+                user = ""
                 if session:
-                    self.gate.check_session(getattr(request, "sessionId", ""), md)
-                response = method(self, request, context, md)
+                    user = self.gate.enter(session_id, md, context.peer())
+                    entered = True
+                response = method(self, request, context, Caller(md, user))
             except EngineError as exc:
                 context.abort(exc.code, exc.details)
+            finally:
+                if entered:
+                    self.gate.leave(session_id)
             fields = response.DESCRIPTOR.fields_by_name
             announcement = self.gate.announcement(md)
             if announcement and "new_strategy" in fields:
@@ -65,32 +81,33 @@ class QueryEngineService(pb_grpc.QueryEngineServiceServicer):
 
     # --- session and statements ----------------------------------------------------------------------
     @rpc(session=False, new_work=True)
-    def authenticate(self, request, context, md):
-        return pb.AuthenticateResponse(sessionId=self.gate.authenticate(request.user, request.password))
+    def authenticate(self, request, context, caller):
+        return pb.AuthenticateResponse(sessionId=self.gate.authenticate(request.user, request.password,
+                                                                        context.peer()))
 
-    def _prepare(self, request, md, catalog_name: str) -> pb.PrepareStatementResponse:
-        query = self.registry.prepare(request.sessionId, request.queryString, catalog_name, request.schema,
-                                      self.gate.colour_of(md))
+    def _prepare(self, request, caller: Caller, catalog_name: str) -> pb.PrepareStatementResponse:
+        query = self.registry.prepare(request.sessionId, caller.user, request.queryString, catalog_name,
+                                      request.schema, self.gate.colour_of(caller.md))
         return pb.PrepareStatementResponse(engineIP=ENGINE_IP, queryId=query.query_id, sessionId=request.sessionId)
 
     @rpc(new_work=True)
-    def prepareStatement(self, request, context, md):
-        return self._prepare(request, md, "")
+    def prepareStatement(self, request, context, caller):
+        return self._prepare(request, caller, "")
 
     @rpc(new_work=True)
-    def prepareStatementV2(self, request, context, md):
-        return self._prepare(request, md, request.catalog)
+    def prepareStatementV2(self, request, context, caller):
+        return self._prepare(request, caller, request.catalog)
 
     @rpc()
-    def executeStatement(self, request, context, md):
-        self.registry.execute(request.queryId)
+    def executeStatement(self, request, context, caller):
+        self.registry.execute(request.queryId, caller.user)
         return pb.ExecuteStatementResponse()
 
     executeStatementV2 = executeStatement  # the V2 request adds nothing the engine needs to run it
 
     # --- results ----------------------------------------------------------------------------------------
-    def _ended(self, query_id: str, context: grpc.ServicerContext) -> Query:
-        query = self.registry.get(query_id)
+    def _ended(self, query_id: str, caller: Caller, context: grpc.ServicerContext) -> Query:
+        query = self.registry.get(query_id, caller.user)
         if query.state == "prepared":
             raise EngineError(grpc.StatusCode.FAILED_PRECONDITION, f"query {query_id} was prepared but not executed")
         if not self.registry.wait(query, context.is_active):
@@ -99,17 +116,17 @@ class QueryEngineService(pb_grpc.QueryEngineServiceServicer):
         return query
 
     @rpc()
-    def getResultMetadata(self, request, context, md):
-        return pb.GetResultMetadataResponse(resultMetaData=self._ended(request.queryId, context).metadata)
+    def getResultMetadata(self, request, context, caller):
+        return pb.GetResultMetadataResponse(resultMetaData=self._ended(request.queryId, caller, context).metadata)
 
     @rpc()
-    def getNextResultBatch(self, request, context, md):
-        chunks, _ = self.registry.next_chunks(self._ended(request.queryId, context), 1, 1)
+    def getNextResultBatch(self, request, context, caller):
+        chunks, _ = self.registry.next_chunks(self._ended(request.queryId, caller, context), 1, 1)
         return pb.GetNextResultBatchResponse(resultBatch=chunks[0] if chunks else b"")
 
     @rpc()
-    def getNextResultBatchV2(self, request, context, md):
-        query = self.registry.get(request.queryId)
+    def getNextResultBatchV2(self, request, context, caller):
+        query = self.registry.get(request.queryId, caller.user)
         # V2 may answer "nothing yet" (wire §2.5): wait briefly, so polling clients see progress early.
         if not self.registry.wait(query, context.is_active, timeout=_V2_POLL_SECONDS):
             return pb.GetNextResultBatchV2Response(endOfStream=False)
@@ -118,13 +135,13 @@ class QueryEngineService(pb_grpc.QueryEngineServiceServicer):
         return pb.GetNextResultBatchV2Response(resultBatches=chunks, endOfStream=ended)
 
     @rpc()
-    def status(self, request, context, md):
-        query = self.registry.get(request.queryId)
+    def status(self, request, context, caller):
+        query = self.registry.get(request.queryId, caller.user)
         return pb.StatusResponse(status=query.state == "finished", rowCount=query.row_count)
 
     @rpc()
-    def explain(self, request, context, md):
-        query = self.registry.get(request.queryId)
+    def explain(self, request, context, caller):
+        query = self.registry.get(request.queryId, caller.user)
         cursor = self.db.cursor()
         try:
             cursor.execute(f"USE {qualified(query.catalog, query.schema)}")
@@ -136,25 +153,25 @@ class QueryEngineService(pb_grpc.QueryEngineServiceServicer):
         return pb.ExplainResponse(explain="\n".join(str(row[-1]) for row in rows))
 
     @rpc()
-    def explainAnalyze(self, request, context, md):
-        query = self._ended(request.queryId, context)
+    def explainAnalyze(self, request, context, caller):
+        query = self._ended(request.queryId, caller, context)
         return pb.ExplainAnalyzeResponse(explainAnalyze=planner_json(query), isCached=False,
                                          parsingTime=query.parse_ms, queueingTime=query.queue_ms)
 
     # --- cancel and clear: idempotent, quiet for unknown and empty ids ------------------------------------
     @rpc()
-    def cancelQuery(self, request, context, md):
-        self.registry.cancel(request.queryId)
+    def cancelQuery(self, request, context, caller):
+        self.registry.cancel(request.queryId, caller.user)
         return pb.CancelQueryResponse()
 
     @rpc()
-    def clear(self, request, context, md):
-        self.registry.clear(request.queryId)
+    def clear(self, request, context, caller):
+        self.registry.clear(request.queryId, caller.user)
         return pb.ClearResponse()
 
     @rpc()
-    def clearOrCancelQuery(self, request, context, md):
-        self.registry.clear(request.queryId)  # clear cancels a query that is still running
+    def clearOrCancelQuery(self, request, context, caller):
+        self.registry.clear(request.queryId, caller.user)  # clear cancels a query that is still running
         return pb.ClearOrCancelQueryResponse()
 
     # --- dry run ------------------------------------------------------------------------------------------
@@ -175,11 +192,11 @@ class QueryEngineService(pb_grpc.QueryEngineServiceServicer):
         return pb.DryRunResponse(dryrunValue=json.dumps(value))
 
     @rpc()
-    def dryRun(self, request, context, md):
+    def dryRun(self, request, context, caller):
         return self._dry_run(request.queryString, "", request.schema)
 
     @rpc()
-    def dryRunV2(self, request, context, md):
+    def dryRunV2(self, request, context, caller):
         return self._dry_run(request.queryString, request.catalog, request.schema)
 
     # --- catalog ------------------------------------------------------------------------------------------
@@ -197,25 +214,33 @@ class QueryEngineService(pb_grpc.QueryEngineServiceServicer):
         return name
 
     def getCataloges(self, request, context):
+        # carries no session (the official connector sends nothing with it in password mode): it answers, but a
+        # bearer token that comes with it must be the right one
+        md = metadata_of(context)
+        try:
+            if "authorization" in md and not self.gate.bearer_ok(md, context.peer()):
+                raise EngineError(grpc.StatusCode.UNAUTHENTICATED, "invalid credentials: bearer token not accepted")
+        except EngineError as exc:
+            context.abort(exc.code, exc.details)
         names = self._read_catalog(catalog.catalogs)
         return pb.GetCatalogesResponse(catalogResponses=[
             pb.CatalogResponse(name=n, isDefault=n == catalog.DEMO_CATALOG) for n in names])
 
     @rpc()
-    def getSchemaNames(self, request, context, md):
+    def getSchemaNames(self, request, context, caller):
         return pb.GetSchemaNamesResponse(schemas=self._read_catalog(catalog.schemas, self._known_catalog("")))
 
     @rpc()
-    def getSchemaNamesV2(self, request, context, md):
+    def getSchemaNamesV2(self, request, context, caller):
         name = self._known_catalog(request.catalog)
         return pb.GetSchemaNamesResponse(schemas=self._read_catalog(catalog.schemas, name))
 
     @rpc()
-    def getTables(self, request, context, md):
+    def getTables(self, request, context, caller):
         return pb.GetTablesResponse(tables=self._read_catalog(catalog.tables, self._known_catalog(""), request.schema))
 
     @rpc()
-    def getTablesV2(self, request, context, md):
+    def getTablesV2(self, request, context, caller):
         name = self._known_catalog(request.catalog)
         return pb.GetTablesResponse(tables=self._read_catalog(catalog.tables, name, request.schema))
 
@@ -226,11 +251,11 @@ class QueryEngineService(pb_grpc.QueryEngineServiceServicer):
         return pb.GetColumnsResponse(fieldInfo=[pb.GFieldInfo(fieldName=n, fieldType=t) for n, t in cols])
 
     @rpc()
-    def getColumns(self, request, context, md):
+    def getColumns(self, request, context, caller):
         return self._columns("", request.schema, request.table)
 
     @rpc()
-    def getColumnsV2(self, request, context, md):
+    def getColumnsV2(self, request, context, caller):
         return self._columns(request.catalog, request.schema, request.table)
 
     def healthCheck(self, request, context):

@@ -18,7 +18,7 @@ from e6magic.wire.vector_schema import (
     VARCHAR_DATA,
 )
 from e6magic.wire.types import (
-    DECIMAL_PRECISION, TEXT_TYPES, UNSUPPORTED_TYPES, VectorType, arrow_type, arrow_zone,
+    DECIMAL_PRECISION, TEXT_TYPES, UNSUPPORTED_TYPES, VectorType, arrow_type, arrow_zone, checked_scale,
 )
 
 _MICROS_PER_DAY = 86_400_000_000
@@ -94,8 +94,9 @@ def decode_chunk(data: bytes, meta: ResultMetadata | None = None) -> pa.RecordBa
     """Decode one Thrift-binary `Chunk` into a RecordBatch (column names from `meta`, else c0, c1, ...).
 
     Empty bytes are the engine's end-of-results marker, not a chunk: they raise ChunkDecodeError,
-    so callers test `if not payload` first. A chunk with `size <= 0` decodes to a batch of 0 rows
-    (also end of results to callers). Raises ChunkDecodeError (a ValueError) for malformed bytes,
+    so callers test `if not payload` first. A chunk with `size == 0` decodes to a batch of 0 rows
+    (also end of results to callers). Raises ChunkDecodeError (a ValueError) for malformed bytes, a negative
+    size, a decimal scale outside 0..38,
     a vector count other than `len(meta.columns)`, a vector size other than the chunk size,
     unsupported vector types, and missing or short data lists.
     """
@@ -114,7 +115,9 @@ def decode_chunk(data: bytes, meta: ResultMetadata | None = None) -> pa.RecordBa
     if size is None:
         raise ChunkDecodeError("chunk has no size field")
     vectors = chunk.get(2, [])
-    if size < 0 or (size == 0 and not vectors):
+    if size < 0:
+        raise ChunkDecodeError(f"chunk has a negative size ({size})")
+    if size == 0 and not vectors:
         schema = arrow_schema(meta) if meta is not None else pa.schema([])
         return pa.RecordBatch.from_arrays([pa.array([], f.type) for f in schema], schema=schema)
     if meta is not None and len(vectors) != len(meta.columns):
@@ -234,7 +237,7 @@ class _ColumnContext:
 
     def _decimals(self, nulls: np.ndarray, null_count: int) -> pa.Array:
         items = self._list(DECIMAL128_DATA)
-        scale = self.member(DECIMAL128_DATA, 2, required=False) or 0
+        scale = checked_scale(self.member(DECIMAL128_DATA, 2, required=False) or 0)
         if items.uniform == 16:
             return self._binary_decimals(items, nulls, null_count, scale)
         return self._mixed_decimals(items, nulls, scale)
@@ -289,7 +292,7 @@ class _ColumnContext:
         vtype, size = self.vtype, self.size
         const_member = MEMBERS[vtype][1]
         if vtype == VectorType.DECIMAL128:
-            scale = self.member(DECIMAL128_CONST, 2, required=False) or 0
+            scale = checked_scale(self.member(DECIMAL128_CONST, 2, required=False) or 0)
             if is_null:
                 return pa.nulls(size, arrow_type(vtype, scale=scale))
             raw = self.member(DECIMAL128_CONST)

@@ -7,6 +7,8 @@ import zoneinfo
 
 import pyarrow as pa
 
+from e6magic.wire.errors import ChunkDecodeError
+
 
 class VectorType(enum.IntEnum):
     """`e6x_vector.thrift` VectorType (wire §1.6); travels as an i32."""
@@ -146,7 +148,7 @@ def vector_type_from_name(name: str) -> VectorType | None:
 def scale_from_name(name: str) -> int:
     """The scale in a parameterised decimal type name like `DECIMAL128(38,2)`; 0 without one."""
     params = decimal_params(name)
-    return params[1] if params else 0
+    return checked_scale(params[1]) if params else 0
 
 
 def decimal_params(name: str) -> tuple[int, int] | None:
@@ -162,6 +164,13 @@ def decimal_type_name(arrow_type: pa.DataType) -> str:
     (a chunk's Decimal128Data carries the scale only)."""
     precision = min(arrow_type.precision, DECIMAL_PRECISION)
     return f"{VectorType.DECIMAL128.name}({precision},{arrow_type.scale})"
+
+
+def checked_scale(scale: int) -> int:
+    """A decimal scale the wire can carry (0..38), else ChunkDecodeError: pyarrow would take 6,619,140."""
+    if not 0 <= scale <= DECIMAL_PRECISION:
+        raise ChunkDecodeError(f"impossible decimal scale {scale} (0 to {DECIMAL_PRECISION})")
+    return scale
 
 
 def arrow_zone(zone: str | None) -> str:

@@ -271,7 +271,7 @@ def test_a_session_survives_several_blue_green_switches(engine_factory, version)
 
 
 def test_cli_engine_serves_both_connectors_and_stops_on_sigterm(tmp_path):
-    env = dict(os.environ, E6MAGIC_ENGINE_TOKEN="cli-test-token")
+    env = dict(os.environ, E6MAGIC_ENGINE_TOKEN="cli-test-token-0123456789")
     env.pop("PYTHONPATH", None)
     serve = str(pathlib.Path(sys.executable).with_name("e6magic-engine"))  # the installed console script
     proc = subprocess.Popen([serve, "serve", "--port", "0", "--chunk-rows", "1000"],
@@ -285,9 +285,9 @@ def test_cli_engine_serves_both_connectors_and_stops_on_sigterm(tmp_path):
                 c = connect(); cur = c.cursor(); cur.execute("SELECT count(*), CAST(sum(customer_id) AS BIGINT) FROM customers")
                 rows = cur.fetchall(); cur.clear(); tables = c.get_tables("demo", "main"); c.close()
                 emit([rows, sorted(tables)])
-            ''', version=version, host="127.0.0.1", port=port, token="cli-test-token")
+            ''', version=version, host="127.0.0.1", port=port, token="cli-test-token-0123456789")
             assert got == [[[10000, 10000 * 10001 // 2]], ["all_types", "customers", "orders", "products"]]
         out, err = stop(proc)
     assert proc.returncode == 0, err
     assert "e6magic engine stopped" in out
-    assert "cli-test-token" not in out + err  # a given token is never printed
+    assert "cli-test-token-0123456789" not in out + err  # a given token is never printed
