@@ -78,10 +78,69 @@ def decimal_floats(array: pa.Array) -> np.ndarray:
     values = low / 10.0**scale if scale >= 0 else low * 10.0**-scale
     wide = (high != (low >> 63)) | (np.abs(low) >= 2**53)  # abs(-2**63) wraps, but -2**63 is an exact double
     if wide.any():
-        values[wide] = _decimal_via_text(array.filter(pa.array(wide))).to_numpy(zero_copy_only=False)
+        values[wide] = _wide_decimal_floats(array, low, high, wide, scale)
     if array.null_count:
         values[array.is_null().to_numpy(zero_copy_only=False)] = np.nan
     return values
+
+
+def _wide_decimal_floats(array: pa.Array, low: np.ndarray, high: np.ndarray, wide: np.ndarray,
+                         scale: int) -> np.ndarray:
+    """The nearest doubles of the values too wide for the int64 path, in double-double arithmetic: the 128-bit
+    value is summed exactly from three 43-bit parts into a pair (S + E, within 2**-96 of it), divided by the
+    exact double 10**scale with the remainder computed exactly (Dekker's product), and the quotient's double
+    moved one step where the remainder passes half a unit in the last place. A remainder within the error of
+    that halfway point (about one value in 2**40), and scales past 10**22, go through their exact text."""
+    if not 0 <= scale <= 22:
+        return _decimal_via_text(array.filter(pa.array(wide))).to_numpy(zero_copy_only=False)
+    lo, hi = low[wide].view(np.uint64), high[wide].view(np.uint64)
+    negative = high[wide] < 0
+    # magnitude of the two's complement value: |v| < 10**38 < 2**127
+    lo_m = np.where(negative, ~lo + np.uint64(1), lo)
+    hi_m = np.where(negative, ~hi + (lo == 0).astype(np.uint64), hi)
+    mask43 = np.uint64(2**43 - 1)
+    part_c = (lo_m & mask43).astype(np.float64)
+    part_b = ((lo_m >> np.uint64(43)) | ((hi_m & np.uint64(2**22 - 1)) << np.uint64(21))).astype(np.float64)
+    part_a = (hi_m >> np.uint64(22)).astype(np.float64)
+    big, mid = part_a * 2.0**86, part_b * 2.0**43
+    s, e = _fast_two_sum(big, mid)  # parts in decreasing order, so |big| >= |mid| or big == 0
+    high_part, low_part = _fast_two_sum(s, e + part_c)
+    divisor = 10.0**scale
+    q1 = high_part / divisor
+    product, product_err = _two_product(q1, divisor)
+    rest = ((high_part - product) - product_err) + low_part  # high_part - product is exact (Sterbenz)
+    q2 = rest / divisor
+    up = np.nextafter(q1, np.inf)
+    down = np.nextafter(q1, -np.inf)
+    toward = np.where(q2 >= 0, up, down)
+    boundary = np.abs(toward - q1) / 2
+    tolerance = np.abs(q1) * 2.0**-88
+    result = np.where(np.abs(q2) > boundary, toward, q1)
+    unsure = np.abs(np.abs(q2) - boundary) <= tolerance
+    result = np.where(negative, -result, result)
+    if unsure.any():
+        where = np.flatnonzero(wide)[unsure]
+        result[unsure] = _decimal_via_text(array.take(pa.array(where))).to_numpy(zero_copy_only=False)
+    return result
+
+
+def _fast_two_sum(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    total = a + b
+    return total, b - (total - a)
+
+
+def _two_product(a: np.ndarray, b: float) -> tuple[np.ndarray, np.ndarray]:
+    """a * b as a rounded product and its exact error (Dekker's split, no FMA needed)."""
+    product = a * b
+    a_hi, a_lo = _split(a)
+    b_hi, b_lo = _split(np.float64(b))
+    return product, ((a_hi * b_hi - product) + a_hi * b_lo + a_lo * b_hi) + a_lo * b_lo
+
+
+def _split(x):
+    c = 134217729.0 * x  # 2**27 + 1
+    high = c - (c - x)
+    return high, x - high
 
 
 def _decimal_via_text(array: pa.Array) -> pa.Array:
