@@ -156,7 +156,40 @@ def side_stages(port: int, token: str, sql: str) -> dict:
             "decode": decode, "frame": frame, "wire_bytes": sum(len(c) for c in chunks), "df": df, "base": 0}
 
 
-SIDES = {"duckdb": side_duckdb, "e6magic": side_e6magic, "official": side_official, "stages": side_stages}
+def side_first_rows(port: int, token: str, sql: str) -> dict:
+    """Time to first rows: `execute` returning (metadata known), the first decoded batch, and the grid's
+    first page ready to send (made, first batch appended, the page update's JSON), then the rest drained."""
+    from bench_widgets import page_message
+
+    from e6magic.client import connect
+    from e6magic.widgets import ResultGrid
+
+    conn = connect(host="127.0.0.1", port=port, username="bench", password=token, catalog="demo", database="main")
+    with conn.cursor() as warm:
+        warm.execute("SELECT 1 AS one")
+        ResultGrid(warm.fetch_arrow().schema, page_size=50)
+    start = time.perf_counter()
+    cur = conn.cursor()
+    cur.execute(sql)
+    executed = time.perf_counter()
+    batches = cur.fetch_batches()
+    first = next(batches)
+    batch_at = time.perf_counter()
+    grid = ResultGrid(first.schema, page_size=50)
+    grid.append(first)
+    page_message(grid)
+    page_at = time.perf_counter()
+    rows = first.num_rows + sum(b.num_rows for b in batches)
+    timings = dict(cur.handle.timings)
+    cur.close()
+    conn.close()
+    import pandas as pd
+
+    return {"execute": executed - start, "first_batch": batch_at - start, "first_page": page_at - start,
+            "timings": timings, "df": pd.DataFrame(index=range(rows)), "base": 0}
+
+
+SIDES = {"duckdb": side_duckdb, "first_rows": side_first_rows, "e6magic": side_e6magic, "official": side_official, "stages": side_stages}
 
 
 def run_side(argv: list[str]) -> None:
@@ -167,7 +200,7 @@ def run_side(argv: list[str]) -> None:
     out = SIDES[name](port, os.environ["E6_BENCH_TOKEN"], sql)
     df = out.pop("df")
     base = out.pop("base")
-    if name != "stages":
+    if name not in ("stages", "first_rows"):
         out["peak_bytes"] = peak_rss() - base
     out["rows"] = len(df)
     out["df_bytes"] = int(df.memory_usage(deep=True).sum())
@@ -223,6 +256,7 @@ def main() -> None:
     parser.add_argument("--official", default=OFFICIAL_DEFAULT, help="shapes the official connector runs ('' none)")
     parser.add_argument("--official-rows", type=int, default=100_000)
     parser.add_argument("--stages", action="store_true", help="take e6magic's time apart per shape")
+    parser.add_argument("--first-rows", type=int, default=0, help="runs of the time-to-first-rows measurement")
     parser.add_argument("--startup", type=int, default=0, help="fresh interpreters per start-up measurement")
     args = parser.parse_args()
     names = [n for n in args.shapes.split(",") if n]
@@ -268,6 +302,9 @@ def main() -> None:
                 print(f"{'':10s} stages: engine's DuckDB query {st['engine_query']:.3f} s, transport "
                       f"{st['transport']:.3f} s ({st['wire_bytes'] / 2**20:.1f} MiB), decode {st['decode']:.3f} s, "
                       f"frame build {st['frame']:.3f} s", flush=True)
+        if args.first_rows:
+            firsts = [in_subprocess("first_rows", port, token, BY_NAME["orders"].query(0))
+                      for _ in range(args.first_rows)]
     print()
     print("| shape | rows | DuckDB `.df()` s | e6magic `fetch_df` s | e6magic / DuckDB | official (rows/s) | "
           "e6magic / official | peak / DataFrame (worst run) | DataFrame MiB |")
@@ -286,6 +323,17 @@ def main() -> None:
         for st in stage_table:
             print(f"| {st['shape']} | {st['engine_query']:.3f} | {st['transport']:.3f} | {st['decode']:.3f} | "
                   f"{st['frame']:.3f} | {st['wire_bytes'] / 2**20:.1f} |")
+    if args.first_rows:
+        med = {k: statistics.median(f[k] for f in firsts) for k in ("execute", "first_batch", "first_page")}
+        engine = statistics.median(f["timings"]["execution"] for f in firsts)
+        print()
+        print(f"| SELECT * FROM orders ({firsts[0]['rows']:,} rows), median of {len(firsts)} | ms |")
+        print("|---|---|")
+        print(f"| `execute()` returns (the engine has run the query and materialised it; metadata) | "
+              f"{med['execute'] * 1e3:.0f} |")
+        print(f"| of which waiting for the metadata (engine running the query) | {engine * 1e3:.0f} |")
+        print(f"| first batch decoded | {med['first_batch'] * 1e3:.0f} |")
+        print(f"| first grid page ready to send | {med['first_page'] * 1e3:.0f} |")
     if args.startup:
         print()
         print(f"| start-up (median of {args.startup} fresh interpreters) | seconds |")
