@@ -307,14 +307,14 @@ def main() -> None:
                       for _ in range(args.first_rows)]
     print()
     print("| shape | rows | DuckDB `.df()` s | e6magic `fetch_df` s | e6magic / DuckDB | official (rows/s) | "
-          "e6magic / official | peak / DataFrame (worst run) | DataFrame MiB |")
-    print("|---|---|---|---|---|---|---|---|---|")
+          "e6magic / official | peak / DataFrame (worst run) | DataFrame MiB | peak - DataFrame MiB | DuckDB's peak / DataFrame |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     for line in rows_table:
         off = (f"{line['official_rows_s'] / 1e3:.1f} k | **{line['vs_official']:.1f}x**" if "vs_official" in line
                else " | ")
         print(f"| {line['shape']} | {line['rows']:,} | {line['duckdb']:.3f} | {line['e6magic']:.3f} | "
               f"**{line['vs_duckdb']:.2f}x** | {off} | **{line['peak_ratio']:.2f}** ({line['worst_peak_ratio']:.2f}) | "
-              f"{line['df_mib']:.1f} |")
+              f"{line['df_mib']:.1f} | {line['peak_mib'] - line['df_mib']:+.1f} | {line['duck_peak_ratio']:.2f} |")
     if stage_table:
         print()
         print("| shape | engine's DuckDB query (in process) s | transport (raw V2, nothing decoded) s | decode s | "
