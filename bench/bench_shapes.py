@@ -264,7 +264,8 @@ def main() -> None:
 
     rows_table, stage_table = [], []
     with served_engine() as (port, token):
-        print(f"engine 127.0.0.1:{port} (e6magic-engine serve); {args.runs} runs per side, median, interleaved")
+        print(f"engine 127.0.0.1:{port} (e6magic-engine serve); {args.runs} runs per side, median, interleaved",
+              flush=True)
         for name in names:
             shape = BY_NAME[name]
             rows = shape.rows if shape.fixed_rows else max(1, int(shape.rows * args.scale))
