@@ -11,7 +11,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
 # The options of the one-shot `Table.to_pandas` this builder must agree with, column for column.
-PANDAS_OPTIONS: dict[str, Any] = {"date_as_object": False, "split_blocks": True, "self_destruct": True}
+PANDAS_OPTIONS: dict[str, Any] = {"date_as_object": False, "split_blocks": True}
 
 
 def to_pandas(table: pa.Table, *, exact_decimals: bool = False, keep_table: bool = False) -> pd.DataFrame:
@@ -22,7 +22,35 @@ def to_pandas(table: pa.Table, *, exact_decimals: bool = False, keep_table: bool
         columns = [pa.chunked_array([decimal_to_float64(c) for c in col.chunks], pa.float64())
                    if pa.types.is_decimal(col.type) else col for col in table.columns]
         table = pa.Table.from_arrays(columns, schema=pa.schema([_float_field(f) for f in table.schema]))
-    return table.to_pandas(**{**PANDAS_OPTIONS, "self_destruct": not keep_table})
+    # integers and booleans with nulls become pandas' masked dtypes (as DuckDB's `.df()`): pyarrow's float64
+    # would round a BIGINT above 2**53, and its object booleans cost a Python object a row
+    names, rows = table.schema.names, table.num_rows
+    # (converted before the rest: a self-destructing conversion must own every buffer it frees)
+    masked = {i: table.column(i).to_pandas(types_mapper=_masked_dtype).array for i, f in enumerate(table.schema)
+              if _masked_dtype(f.type) is not None and table.column(i).null_count}
+    if not masked:
+        return table.to_pandas(**PANDAS_OPTIONS, self_destruct=not keep_table)
+    import pandas as pd
+
+    rest = table.select([i for i in range(table.num_columns) if i not in masked])
+    del table
+    frame = rest.to_pandas(**PANDAS_OPTIONS, self_destruct=False) if rest.num_columns else pd.DataFrame(
+        index=pd.RangeIndex(rows))
+    for i, values in masked.items():
+        frame.insert(i, names[i], values, allow_duplicates=True)
+    return frame
+
+
+def _masked_dtype(atype: pa.DataType) -> Any:
+    """pandas' masked dtype for an integer or boolean Arrow type (None for any other)."""
+    import pandas as pd
+
+    if pa.types.is_boolean(atype):
+        return pd.BooleanDtype()
+    if pa.types.is_integer(atype):
+        return pd.api.types.pandas_dtype(("Int" if pa.types.is_signed_integer(atype) else "UInt")
+                                         + str(atype.bit_width))
+    return None
 
 
 def decimal_to_float64(array: pa.Array) -> pa.Array:
@@ -50,10 +78,69 @@ def decimal_floats(array: pa.Array) -> np.ndarray:
     values = low / 10.0**scale if scale >= 0 else low * 10.0**-scale
     wide = (high != (low >> 63)) | (np.abs(low) >= 2**53)  # abs(-2**63) wraps, but -2**63 is an exact double
     if wide.any():
-        values[wide] = _decimal_via_text(array.filter(pa.array(wide))).to_numpy(zero_copy_only=False)
+        values[wide] = _wide_decimal_floats(array, low, high, wide, scale)
     if array.null_count:
         values[array.is_null().to_numpy(zero_copy_only=False)] = np.nan
     return values
+
+
+def _wide_decimal_floats(array: pa.Array, low: np.ndarray, high: np.ndarray, wide: np.ndarray,
+                         scale: int) -> np.ndarray:
+    """The nearest doubles of the values too wide for the int64 path, in double-double arithmetic: the 128-bit
+    value is summed exactly from three 43-bit parts into a pair (S + E, within 2**-96 of it), divided by the
+    exact double 10**scale with the remainder computed exactly (Dekker's product), and the quotient's double
+    moved one step where the remainder passes half a unit in the last place. A remainder within the error of
+    that halfway point (about one value in 2**40), and scales past 10**22, go through their exact text."""
+    if not 0 <= scale <= 22:
+        return _decimal_via_text(array.filter(pa.array(wide))).to_numpy(zero_copy_only=False)
+    lo, hi = low[wide].view(np.uint64), high[wide].view(np.uint64)
+    negative = high[wide] < 0
+    # magnitude of the two's complement value: |v| < 10**38 < 2**127
+    lo_m = np.where(negative, ~lo + np.uint64(1), lo)
+    hi_m = np.where(negative, ~hi + (lo == 0).astype(np.uint64), hi)
+    mask43 = np.uint64(2**43 - 1)
+    part_c = (lo_m & mask43).astype(np.float64)
+    part_b = ((lo_m >> np.uint64(43)) | ((hi_m & np.uint64(2**22 - 1)) << np.uint64(21))).astype(np.float64)
+    part_a = (hi_m >> np.uint64(22)).astype(np.float64)
+    big, mid = part_a * 2.0**86, part_b * 2.0**43
+    s, e = _fast_two_sum(big, mid)  # parts in decreasing order, so |big| >= |mid| or big == 0
+    high_part, low_part = _fast_two_sum(s, e + part_c)
+    divisor = 10.0**scale
+    q1 = high_part / divisor
+    product, product_err = _two_product(q1, divisor)
+    rest = ((high_part - product) - product_err) + low_part  # high_part - product is exact (Sterbenz)
+    q2 = rest / divisor
+    up = np.nextafter(q1, np.inf)
+    down = np.nextafter(q1, -np.inf)
+    toward = np.where(q2 >= 0, up, down)
+    boundary = np.abs(toward - q1) / 2
+    tolerance = np.abs(q1) * 2.0**-88
+    result = np.where(np.abs(q2) > boundary, toward, q1)
+    unsure = np.abs(np.abs(q2) - boundary) <= tolerance
+    result = np.where(negative, -result, result)
+    if unsure.any():
+        where = np.flatnonzero(wide)[unsure]
+        result[unsure] = _decimal_via_text(array.take(pa.array(where))).to_numpy(zero_copy_only=False)
+    return result
+
+
+def _fast_two_sum(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    total = a + b
+    return total, b - (total - a)
+
+
+def _two_product(a: np.ndarray, b: float) -> tuple[np.ndarray, np.ndarray]:
+    """a * b as a rounded product and its exact error (Dekker's split, no FMA needed)."""
+    product = a * b
+    a_hi, a_lo = _split(a)
+    b_hi, b_lo = _split(np.float64(b))
+    return product, ((a_hi * b_hi - product) + a_hi * b_lo + a_lo * b_hi) + a_lo * b_lo
+
+
+def _split(x):
+    c = 134217729.0 * x  # 2**27 + 1
+    high = c - (c - x)
+    return high, x - high
 
 
 def _decimal_via_text(array: pa.Array) -> pa.Array:
@@ -86,7 +173,7 @@ def _float_field(field: pa.Field) -> pa.Field:
 
 def _pandas_dtype(atype: pa.DataType) -> Any:
     # Asking pyarrow itself (on an empty array) keeps units and zone objects exactly as its converter has them.
-    return pa.array([], atype).to_pandas(**PANDAS_OPTIONS).dtype
+    return pa.array([], atype).to_pandas(**PANDAS_OPTIONS, self_destruct=True).dtype
 
 
 def _fills_numpy(atype: pa.DataType) -> bool:
@@ -154,51 +241,65 @@ class _Column:
 
 
 class _Filled(_Column):
-    """A fixed-width column written straight into numpy, in the dtype pyarrow would give the rows seen so far:
-    integers turn float64 and booleans object once a null shows up, as in pyarrow's own conversion."""
+    """A fixed-width column written straight into numpy. Integers and booleans keep their own dtype and gain a
+    null mask once a null shows up (pandas' masked Int64/boolean at the end, as `to_pandas` gives); floats,
+    dates and timestamps carry their nulls as NaN/NaT."""
 
     def __init__(self, atype: pa.DataType, from_decimal: bool = False) -> None:
         self.atype = atype
         self.from_decimal = from_decimal  # decimals arrive, float64 is kept
         self.target = _pandas_dtype(atype)
+        self.masked = _masked_dtype(atype)
         # A zoned timestamp is filled as its UTC instants and given its zone at the end.
         self.zone = getattr(self.target, "tz", None)
         self.values: np.ndarray | None = None
+        self.mask: np.ndarray | None = None
 
     def put(self, array: pa.Array, start: int, capacity: int) -> None:
-        chunk = decimal_floats(array) if self.from_decimal else array.to_numpy(zero_copy_only=False)
+        if self.from_decimal:
+            chunk = decimal_floats(array)
+        elif self.masked is not None and array.null_count:
+            if self.mask is None:
+                self.mask = np.zeros(len(self.values) if self.values is not None else capacity, dtype=bool)
+            self.mask[start:start + len(array)] = array.is_null().to_numpy(zero_copy_only=False)
+            chunk = _masked_values(array)
+        else:
+            chunk = array.to_numpy(zero_copy_only=False)
         if self.values is None:
-            self.values = np.empty(capacity, dtype=chunk.dtype if self.zone else self._dtype_for(chunk))
-        elif chunk.dtype != self.values.dtype and self._promotes(chunk):
-            self._promote(chunk.dtype, start)
+            self.values = np.empty(capacity, dtype=chunk.dtype if self.zone else np.dtype(self.target))
         self.values[start:start + len(chunk)] = chunk
-
-    def _dtype_for(self, chunk: np.ndarray) -> np.dtype:
-        # the first chunk's nulls already decide; otherwise pyarrow's dtype for the type
-        return chunk.dtype if chunk.dtype in (np.float64, object) else np.dtype(self.target)
-
-    def _promotes(self, chunk: np.ndarray) -> bool:
-        return chunk.dtype in (np.float64, object) and self.values.dtype not in (np.float64, object)
-
-    def _promote(self, dtype: np.dtype, filled: int) -> None:
-        wider = np.empty(len(self.values), dtype=dtype)
-        wider[:filled] = self.values[:filled]
-        self.values = wider
 
     def resize(self, capacity: int, filled: int) -> None:
         if self.values is not None:
             self.values = _resized(self.values, capacity, filled)
+        if self.mask is not None:
+            self.mask = _resized(self.mask, capacity, filled)
+            self.mask[filled:] = False
 
     def finish(self, rows: int) -> Any:
         if self.values is None:  # no rows at all
             self.values = np.empty(0, dtype="datetime64[us]" if self.zone else np.dtype(self.target))
         values = _resized(self.values, rows, rows)
         self.values = None
+        if self.mask is not None:
+            import pandas as pd
+
+            mask, self.mask = _resized(self.mask, rows, rows), None
+            return (pd.arrays.BooleanArray if values.dtype == bool else pd.arrays.IntegerArray)(values, mask)
         if self.zone is None:
             return values
         import pandas as pd
 
         return pd.Series(values, copy=False).dt.tz_localize("UTC").dt.tz_convert(self.zone)
+
+
+def _masked_values(array: pa.Array) -> np.ndarray:
+    """The values of an integer or boolean array with nulls, as its own numpy dtype (what is under a null is
+    arbitrary: the mask says)."""
+    if pa.types.is_boolean(array.type):
+        return array.fill_null(False).to_numpy(zero_copy_only=False)
+    dtype = np.dtype(array.type.to_pandas_dtype())
+    return np.frombuffer(array.buffers()[1], dtype=dtype, count=array.offset + len(array))[array.offset:]
 
 
 def _resized(values: np.ndarray, capacity: int, filled: int) -> np.ndarray:
@@ -239,4 +340,4 @@ class _Kept(_Column):
     def finish(self, rows: int) -> Any:
         chunked = pa.chunked_array(self.chunks, type=self.atype)
         self.chunks = []
-        return chunked.to_pandas(**PANDAS_OPTIONS)
+        return chunked.to_pandas(**PANDAS_OPTIONS, self_destruct=True)

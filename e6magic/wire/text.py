@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
 import pyarrow as pa
 
 # `surrogateescape` turns each byte that is not UTF-8 into U+DC80..U+DCFF (a strict decode never yields those), so
@@ -31,5 +32,11 @@ def binary_to_string_array(array: pa.Array) -> pa.Array:
         return array.cast(target)
     except pa.ArrowInvalid:
         pass
-    values = [None if raw is None else bytes_to_text(raw) for raw in array.to_pylist()]
-    return pa.array(values, type=target)
+    # built from buffers: `pa.array(list)` would import pandas (over a second, once, in an engine that never
+    # needs it) to check whether the list is a pandas object
+    encoded = [b"" if raw is None else bytes_to_text(raw).encode("utf-8") for raw in array.to_pylist()]
+    offsets = np.zeros(len(encoded) + 1, dtype=np.int64 if target == pa.large_string() else np.int32)
+    np.cumsum([len(e) for e in encoded], out=offsets[1:])
+    validity = array.is_valid().buffers()[1] if array.null_count else None
+    return pa.Array.from_buffers(target, len(encoded), [validity, pa.py_buffer(offsets), pa.py_buffer(b"".join(encoded))],
+                                 null_count=array.null_count)
