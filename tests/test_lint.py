@@ -19,8 +19,33 @@ PACKAGE = ROOT / "e6magic"
 
 # Files (from the repo root) with no ruff and no mypy --strict finding. Keep it sorted; never take one off.
 CLEAN = (
+    "e6magic/__init__.py",
     "e6magic/_proto/__init__.py",
     "e6magic/_proto/regenerate.py",
+    "e6magic/client/__init__.py",
+    "e6magic/client/arrow_stream.py",
+    "e6magic/client/batch_response.py",
+    "e6magic/client/cursor.py",
+    "e6magic/client/dbapi.py",
+    "e6magic/client/oauth.py",
+    "e6magic/client/params.py",
+    "e6magic/client/secret.py",
+    "e6magic/client/strategy.py",
+    "e6magic/client/transport.py",
+    "e6magic/magic/command.py",
+    "e6magic/magic/completer.py",
+    "e6magic/magic/connections.py",
+    "e6magic/magic/last.py",
+    "e6magic/magic/magics.py",
+    "e6magic/magic/options.py",
+    "e6magic/magic/params.py",
+    "e6magic/magic/sqltext.py",
+    "e6magic/magic/transform.py",
+    "e6magic/sqlalchemy/__init__.py",
+    "e6magic/sqlalchemy/arrow.py",
+    "e6magic/sqlalchemy/compiler.py",
+    "e6magic/sqlalchemy/dialect.py",
+    "e6magic/sqlalchemy/types.py",
 )
 
 # grpcio-tools writes these (python -m e6magic._proto.regenerate); pyproject.toml exempts them from both tools
