@@ -5,6 +5,8 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from IPython.core.interactiveshell import InteractiveShell
+
     from e6magic.client import (
         BINARY,
         DATETIME,
@@ -29,7 +31,7 @@ if TYPE_CHECKING:
         TimeFromTicks,
         Timestamp,
         TimestampFromTicks,
-        Warning,
+        Warning,  # noqa: A004 - the name PEP 249 asks for
         apilevel,
         connect,
         paramstyle,
@@ -90,13 +92,13 @@ def _magic_session() -> Any:
     return magics.session
 
 
-def load_ipython_extension(ip):  # noqa: ANN001 - IPython's hook signature
+def load_ipython_extension(ip: InteractiveShell) -> None:
     from e6magic.magic import load_ipython_extension as _load
 
     _load(ip)
 
 
-def unload_ipython_extension(ip):  # noqa: ANN001
+def unload_ipython_extension(ip: InteractiveShell) -> None:
     from e6magic.magic import unload_ipython_extension as _unload
 
     _unload(ip)

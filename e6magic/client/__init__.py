@@ -31,7 +31,7 @@ from e6magic.client.exceptions import (
     OperationalError,
     ProgrammingError,
     QueryCancelled,
-    Warning,
+    Warning,  # noqa: A004 - the name PEP 249 asks for
 )
 from e6magic.client.query import QueryHandle
 

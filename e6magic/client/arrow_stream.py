@@ -27,7 +27,7 @@ def _conformed(schema: pa.Schema, batches: Iterable[pa.RecordBatch]) -> Iterator
         if batch.schema.equals(schema):
             yield batch
         else:
-            columns = [column.cast(field.type) for column, field in zip(batch.columns, schema)]
+            columns = [column.cast(field.type) for column, field in zip(batch.columns, schema, strict=True)]
             yield pa.RecordBatch.from_arrays(columns, schema=schema)
 
 

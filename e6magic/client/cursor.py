@@ -1,8 +1,8 @@
 """The PEP 249 `Cursor`: execute, fetch rows or Arrow/pandas, and the per-query calls of the official connector."""
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Callable
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 
@@ -105,7 +105,7 @@ class Cursor:
         unnamed = [c for c in columns if vector_type_from_name(c.type_name) == VectorType.DECIMAL128
                    and decimal_params(c.type_name) is None]
         decimals = _decimal_types(self._first_batch_schema(), columns) if unnamed else {}
-        return [(c.name, c.type_name, None, None, *(decimal_params(c.type_name) or decimals.get(i, (None, None))),
+        return [(c.name, c.type_name, None, None, *(decimal_params(c.type_name) or decimals.get(i) or (None, None)),
                  True) for i, c in enumerate(columns)]
 
     def _first_batch_schema(self) -> pa.Schema:
@@ -136,7 +136,7 @@ class Cursor:
         if batch is None:
             return False
         columns = [col.to_pylist() for col in batch.columns]
-        self._rows, self._row_pos = list(zip(*columns)) if columns else [()] * batch.num_rows, 0
+        self._rows, self._row_pos = list(zip(*columns, strict=True)) if columns else [()] * batch.num_rows, 0
         self._rows_batch = batch
         return True
 
@@ -250,15 +250,17 @@ class Cursor:
     def status(self, query_id: str | None = None) -> pb.StatusResponse:
         handle = self._need_handle()
         query_id = query_id or handle.query_id
-        return self.connection.call("status", lambda sid: pb.StatusRequest(
+        response: pb.StatusResponse = self.connection.call("status", lambda sid: pb.StatusRequest(
             engineIP=handle._engine_ip, sessionId=sid, queryId=query_id), planner_ip=handle._engine_ip,
             colour=self.connection.strategy.pinned_colour(query_id or ""), query_id=query_id)
+        return response
 
     def explain(self) -> str:
         handle = self._need_handle()
-        return self.connection.call("explain", lambda sid: pb.ExplainRequest(
+        response: pb.ExplainResponse = self.connection.call("explain", lambda sid: pb.ExplainRequest(
             engineIP=handle._engine_ip, sessionId=sid, queryId=handle.query_id), planner_ip=handle._engine_ip,
-            colour=handle._colour, query_id=handle.query_id).explain
+            colour=handle._colour, query_id=handle.query_id)
+        return response.explain
 
     def explain_analyse(self) -> dict[str, Any]:
         """The engine's explain analyse for the last query: `planner` holds the parsed planner JSON."""
@@ -299,7 +301,7 @@ class Cursor:
             raise InterfaceError("the cursor is closed")
         self.connection._check_open()
 
-    def __enter__(self) -> "Cursor":
+    def __enter__(self) -> Cursor:
         return self
 
     def __exit__(self, *exc: object) -> None:

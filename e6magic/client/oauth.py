@@ -7,6 +7,8 @@ import threading
 import time
 import urllib.parse
 import urllib.request
+from http.client import HTTPMessage
+from typing import IO
 
 from e6magic.client.exceptions import InterfaceError, OperationalError
 from e6magic.client.secret import Secret
@@ -15,8 +17,9 @@ REFRESH_MARGIN = 60.0  # seconds before expiry a token is renewed
 
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, *args, **kwargs):  # noqa: ANN002, ANN003 - never follow a redirect with a secret
-        return None
+    def redirect_request(self, req: urllib.request.Request, fp: IO[bytes], code: int, msg: str,
+                         headers: HTTPMessage, newurl: str) -> None:
+        return None  # never follow a redirect with a secret
 
 
 _OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}), _NoRedirect())
@@ -54,17 +57,20 @@ class BearerTokens:
             return self._token
 
     def _fetch(self) -> tuple[Secret, float]:
+        client_id, secret, url = self._id, self._secret, self._url
+        if not (client_id and secret and url):  # __init__ sees to it: only a fixed token comes without them
+            raise InterfaceError("client credentials need client_id, client_secret and token_url together")
         form = {"grant_type": "client_credentials"}
         if self._scope:
             form["scope"] = self._scope
         headers = {"Content-Type": "application/x-www-form-urlencoded", "Accept": "application/json"}
         if self._auth_method == "post":
-            form.update(client_id=self._id, client_secret=self._secret.reveal())
+            form.update(client_id=client_id, client_secret=secret.reveal())
         else:
             headers["Authorization"] = "Basic " + base64.b64encode(
-                f"{urllib.parse.quote(self._id, safe='')}:{urllib.parse.quote(self._secret.reveal(), safe='')}".encode()
+                f"{urllib.parse.quote(client_id, safe='')}:{urllib.parse.quote(secret.reveal(), safe='')}".encode()
             ).decode()
-        request = urllib.request.Request(self._url, data=urllib.parse.urlencode(form).encode(), headers=headers)
+        request = urllib.request.Request(url, data=urllib.parse.urlencode(form).encode(), headers=headers)
         try:
             with _OPENER.open(request, timeout=30) as response:
                 body = json.loads(response.read().decode())

@@ -12,6 +12,7 @@ class Secret:
     """
 
     __slots__ = ("_value",)
+    _value: str
 
     def __init__(self, value: str | None) -> None:
         object.__setattr__(self, "_value", value or "")

@@ -89,7 +89,8 @@ class Transport:
         self.engine.getNextResultBatchV2 = self.channel.unary_unary(
             "/QueryEngineService/getNextResultBatchV2",
             request_serializer=pb.GetNextResultBatchRequest.SerializeToString,
-            response_deserializer=BatchResponse.parse, _registered_method=True)
+            # what the generated stubs pass (grpc's registered-method fast path), missing from types-grpcio
+            response_deserializer=BatchResponse.parse, _registered_method=True)  # type: ignore[call-arg]
         self.cluster = cluster_pb2_grpc.ClusterServiceStub(self.channel)
 
     def reopen(self) -> None:
@@ -144,7 +145,7 @@ class _Bearer(Secret):
         super().__init__(f"Bearer {token.reveal()}")
 
 
-def _wait(future: grpc.Future) -> Any:
+def _wait(future: grpc.Future[Any]) -> Any:
     try:
         while True:
             try:

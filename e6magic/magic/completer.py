@@ -112,7 +112,6 @@ def candidates(cache: SchemaCache, text_before: str, word: str) -> list[str]:
 
 
 def make_matcher(cache: SchemaCache) -> Any:
-    @context_matcher()
     def e6sql_matcher(context: Any) -> SimpleMatcherResult:
         full = context.full_text
         in_cell = full.lstrip().startswith("%%e6sql") and context.cursor_line > 0
@@ -129,7 +128,8 @@ def make_matcher(cache: SchemaCache) -> Any:
             "suppress": bool(names),
         }
 
-    return e6sql_matcher
+    # applied here, not as `@`: IPython's decorator is a partial mypy reads as untyped
+    return context_matcher()(e6sql_matcher)
 
 
 def install(shell: Any, session: Any) -> None:
@@ -138,7 +138,7 @@ def install(shell: Any, session: Any) -> None:
         return
     session.schema = SchemaCache(session)
     matcher = make_matcher(session.schema)
-    matcher.e6sql = True  # type: ignore[attr-defined]
+    matcher.e6sql = True
     uninstall(shell)
     completer.custom_matchers.append(matcher)
 

@@ -228,7 +228,7 @@ class Connections:
             return self._connect(endpoint)
         except UsageError:
             raise
-        except Exception as exc:  # the client's own errors are one line and carry no token
+        except Exception as exc:  # noqa: BLE001 - the client's own errors are one line and carry no token
             from e6magic.widgets._base import one_line  # here: importing widgets at load_ext would cost its start
 
             raise UsageError(f"cannot connect to {endpoint.describe()}: {one_line(exc)}") from None

@@ -57,7 +57,8 @@ HELP: dict[str, tuple[str, str]] = {
     "background": ("return at once; `_e6.wait()`, `_e6.cancel()`; the variable is set when it finishes", "off"),
     "file": ("run the SQL in FILE", "the cell's SQL"),
     "jinja": ("render `{{ }}` / `{% %}` Jinja templating from notebook variables first", "off"),
-    "alias": ("use the connection profile ALIAS (`~/.e6magic/connections.toml`)", "`[default]`, `E6DATA_*`, else embedded"),
+    "alias": ("use the connection profile ALIAS (`~/.e6magic/connections.toml`)",
+              "`[default]`, `E6DATA_*`, else embedded"),
     "connect": ("open a connection (with the options below) and make it current", "off"),
     "host": ("with `--connect`: host", "`E6DATA_HOST`"),
     "port": ("with `--connect`: port", "`E6DATA_PORT`, else 443"),
@@ -123,7 +124,7 @@ def parse_options(line: str) -> tuple[dict[str, object], str]:
             else:
                 raw = ""
         else:
-            raw = option.const  # type: ignore[assignment]
+            raw = option.const
         values[option.dest] = _convert(spelling, option, raw) if isinstance(raw, str) else raw
     return values, line[pos:]
 

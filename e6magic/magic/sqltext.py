@@ -32,7 +32,9 @@ def tokens(sql: str) -> Iterator[tuple[str, str]]:
 
 def split_statements(sql: str) -> list[str]:
     """Split on `;` outside quotes and comments; statements that hold only comments are dropped."""
-    statements, current, has_code = [], [], False
+    statements: list[str] = []
+    current: list[str] = []
+    has_code = False
     for kind, text in tokens(sql):
         if kind == "semi":
             if has_code:

@@ -1,4 +1,4 @@
-"""The `e6magic://` SQLAlchemy dialect: e6magic's DB-API client underneath, reflection through the engine's schema RPCs."""
+"""The `e6magic://` SQLAlchemy dialect: e6magic's DB-API client underneath, reflection through the schema RPCs."""
 from __future__ import annotations
 
 from types import ModuleType
