@@ -228,7 +228,7 @@ class QueryRegistry:
             with query._lock:
                 if query.state != "cancelled":
                     query.state = "failed"
-                    query.error = exc if isinstance(exc, EngineError) else query_error(exc, query.query_id)
+                    query.error = _named(exc, query.query_id)
         else:
             with query._lock:
                 if query.state != "cancelled":
@@ -428,6 +428,13 @@ class EncodedChunks:
         payload = self._ahead.result()
         self._ahead = self._encoders.submit(self._encode_next) if payload is not None else None
         return payload
+
+
+def _named(exc: BaseException, query_id: str) -> EngineError:
+    """A failed query's answer, naming the query (the engine's own errors keep their status code)."""
+    if not isinstance(exc, EngineError):
+        return query_error(exc, query_id)
+    return exc if query_id in exc.details else EngineError(exc.code, f"{exc.details} (query id: {query_id})")
 
 
 def forget_session_state(cursor: duckdb.DuckDBPyConnection, sql: str) -> None:

@@ -24,6 +24,31 @@ _V2_MAX_CHUNKS = 16
 _V2_MAX_BYTES = 1024 * 1024  # per response (one 16,384-row chunk of mixed data): see DEFAULT_CHUNK_ROWS
 
 
+# gRPC clients drop a status whose headers pass 8 KiB (an echoed 5000-character name did that); the message
+# travels percent-encoded, so it is measured as sent
+_DETAILS_HEAD_BYTES, _DETAILS_TAIL_BYTES = 4000, 600
+
+
+def _sent_bytes(ch: str) -> int:
+    return 1 if " " <= ch <= "~" and ch != "%" else 3 * len(ch.encode("utf-8", "surrogatepass"))
+
+
+def _fit(chars: str, budget: int) -> str:
+    used = 0
+    for index, ch in enumerate(chars):
+        used += _sent_bytes(ch)
+        if used > budget:
+            return chars[:index]
+    return chars
+
+
+def short_details(details: str) -> str:
+    """An error text that fits a gRPC status: its head and its tail (where the query id is)."""
+    if sum(map(_sent_bytes, details)) <= _DETAILS_HEAD_BYTES + _DETAILS_TAIL_BYTES:
+        return details
+    return f"{_fit(details, _DETAILS_HEAD_BYTES)} ... {_fit(details[::-1], _DETAILS_TAIL_BYTES)[::-1]}"
+
+
 def metadata_of(context: grpc.ServicerContext) -> dict[str, str]:
     return {key.lower(): value for key, value in context.invocation_metadata() if isinstance(value, str)}
 
@@ -54,7 +79,7 @@ def rpc(*, session: bool = True, new_work: bool = False) -> Callable:
                     entered = True
                 response = method(self, request, context, Caller(md, user))
             except EngineError as exc:
-                context.abort(exc.code, exc.details)
+                context.abort(exc.code, short_details(exc.details))
             finally:
                 if entered:
                     self.gate.leave(session_id)
