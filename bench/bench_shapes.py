@@ -225,6 +225,12 @@ STARTUP = {
                          "import time; t = time.perf_counter()\n"
                          "shell.run_line_magic('load_ext', 'e6magic')\n"
                          "print('LOAD', time.perf_counter() - t)",
+    "%load_ext e6magic, asyncio already loaded (as in a Jupyter kernel)":
+        "import asyncio\nfrom IPython.core.interactiveshell import InteractiveShell\n"
+        "shell = InteractiveShell.instance()\n"
+        "import time; t = time.perf_counter()\n"
+        "shell.run_line_magic('load_ext', 'e6magic')\n"
+        "print('LOAD', time.perf_counter() - t)",
     "import e6magic; e6magic.connect (client loaded)": "import e6magic; e6magic.connect",
 }
 

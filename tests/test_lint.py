@@ -27,6 +27,7 @@ CLEAN = (
     "e6magic/client/batch_response.py",
     "e6magic/client/cursor.py",
     "e6magic/client/dbapi.py",
+    "e6magic/client/frame.py",
     "e6magic/client/oauth.py",
     "e6magic/client/params.py",
     "e6magic/client/secret.py",
@@ -46,6 +47,11 @@ CLEAN = (
     "e6magic/sqlalchemy/compiler.py",
     "e6magic/sqlalchemy/dialect.py",
     "e6magic/sqlalchemy/types.py",
+    "e6magic/wire/__init__.py",
+    "e6magic/wire/errors.py",
+    "e6magic/wire/text.py",
+    "e6magic/wire/types.py",
+    "e6magic/wire/vector_schema.py",
 )
 
 # grpcio-tools writes these (python -m e6magic._proto.regenerate); pyproject.toml exempts them from both tools

@@ -1,4 +1,4 @@
-"""Builds a pandas DataFrame batch by batch into preallocated columns, so a result is never held twice (as Arrow and as pandas)."""
+"""Builds a pandas DataFrame batch by batch into preallocated columns: never the result as Arrow and pandas at once."""
 from __future__ import annotations
 
 from collections.abc import Iterable
@@ -71,11 +71,11 @@ def decimal_floats(array: pa.Array) -> np.ndarray:
     atype = array.type
     scale = atype.scale
     if not pa.types.is_decimal128(atype) or not -22 <= scale <= 22:
-        return _decimal_via_text(array).to_numpy(zero_copy_only=False)
+        return _numpy(_decimal_via_text(array))
     # each value is two little-endian 64-bit words; it is its low word when the high word only extends its sign
     words = np.frombuffer(array.buffers()[1], dtype="<i8", count=2 * (array.offset + len(array)))
     low, high = words[2 * array.offset::2], words[2 * array.offset + 1::2]
-    values = low / 10.0**scale if scale >= 0 else low * 10.0**-scale
+    values: np.ndarray = low / 10.0**scale if scale >= 0 else low * 10.0**-scale
     wide = (high != (low >> 63)) | (np.abs(low) >= 2**53)  # abs(-2**63) wraps, but -2**63 is an exact double
     if wide.any():
         values[wide] = _wide_decimal_floats(array, low, high, wide, scale)
@@ -92,7 +92,7 @@ def _wide_decimal_floats(array: pa.Array, low: np.ndarray, high: np.ndarray, wid
     moved one step where the remainder passes half a unit in the last place. A remainder within the error of
     that halfway point (about one value in 2**40), and scales past 10**22, go through their exact text."""
     if not 0 <= scale <= 22:
-        return _decimal_via_text(array.filter(pa.array(wide))).to_numpy(zero_copy_only=False)
+        return _numpy(_decimal_via_text(array.filter(pa.array(wide))))
     lo, hi = low[wide].view(np.uint64), high[wide].view(np.uint64)
     negative = high[wide] < 0
     # magnitude of the two's complement value: |v| < 10**38 < 2**127
@@ -120,7 +120,7 @@ def _wide_decimal_floats(array: pa.Array, low: np.ndarray, high: np.ndarray, wid
     result = np.where(negative, -result, result)
     if unsure.any():
         where = np.flatnonzero(wide)[unsure]
-        result[unsure] = _decimal_via_text(array.take(pa.array(where))).to_numpy(zero_copy_only=False)
+        result[unsure] = _numpy(_decimal_via_text(array.take(pa.array(where))))
     return result
 
 
@@ -137,10 +137,15 @@ def _two_product(a: np.ndarray, b: float) -> tuple[np.ndarray, np.ndarray]:
     return product, ((a_hi * b_hi - product) + a_hi * b_lo + a_lo * b_hi) + a_lo * b_lo
 
 
-def _split(x):
+def _split(x: np.ndarray | np.float64) -> tuple[Any, Any]:
     c = 134217729.0 * x  # 2**27 + 1
     high = c - (c - x)
     return high, x - high
+
+
+def _numpy(array: pa.Array) -> np.ndarray:
+    values: np.ndarray = array.to_numpy(zero_copy_only=False)
+    return values
 
 
 def _decimal_via_text(array: pa.Array) -> pa.Array:
@@ -178,7 +183,7 @@ def _pandas_dtype(atype: pa.DataType) -> Any:
 
 def _fills_numpy(atype: pa.DataType) -> bool:
     t = pa.types
-    return (t.is_integer(atype) or t.is_float32(atype) or t.is_float64(atype) or t.is_boolean(atype)
+    return bool(t.is_integer(atype) or t.is_float32(atype) or t.is_float64(atype) or t.is_boolean(atype)
             or t.is_date32(atype) or t.is_timestamp(atype) or t.is_duration(atype))
 
 
@@ -297,7 +302,7 @@ def _masked_values(array: pa.Array) -> np.ndarray:
     """The values of an integer or boolean array with nulls, as its own numpy dtype (what is under a null is
     arbitrary: the mask says)."""
     if pa.types.is_boolean(array.type):
-        return array.fill_null(False).to_numpy(zero_copy_only=False)
+        return _numpy(array.fill_null(False))
     dtype = np.dtype(array.type.to_pandas_dtype())
     return np.frombuffer(array.buffers()[1], dtype=dtype, count=array.offset + len(array))[array.offset:]
 

@@ -38,5 +38,5 @@ def binary_to_string_array(array: pa.Array) -> pa.Array:
     offsets = np.zeros(len(encoded) + 1, dtype=np.int64 if target == pa.large_string() else np.int32)
     np.cumsum([len(e) for e in encoded], out=offsets[1:])
     validity = array.is_valid().buffers()[1] if array.null_count else None
-    return pa.Array.from_buffers(target, len(encoded), [validity, pa.py_buffer(offsets), pa.py_buffer(b"".join(encoded))],
-                                 null_count=array.null_count)
+    buffers = [validity, pa.py_buffer(offsets), pa.py_buffer(b"".join(encoded))]
+    return pa.Array.from_buffers(target, len(encoded), buffers, null_count=array.null_count)
