@@ -4,8 +4,9 @@ from __future__ import annotations
 import queue
 import threading
 import time
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import TYPE_CHECKING, Any, Callable, Iterator
+from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 
@@ -92,7 +93,7 @@ class QueryHandle:
         return self.metadata.row_count if self.metadata else None
 
     # --- start: prepare (retried where nothing ran yet), execute, then fetch in the background ----------
-    def start(self) -> "QueryHandle":
+    def start(self) -> QueryHandle:
         conn = self._conn
         try:
             # sign-in and prepare in one retried call: a colour flip between them is retried, not raised

@@ -42,7 +42,7 @@ class FaultProxy:
     def host(self) -> str:
         return "127.0.0.1"
 
-    def connect(self, engine, **options):  # noqa: ANN001, ANN201
+    def connect(self, engine, **options):
         """A client connection to `engine` through this proxy (the demo catalog, as the client tests use)."""
         from e6magic.client import connect
 
@@ -76,14 +76,14 @@ class FaultProxy:
         for thread in self._threads:
             thread.join(timeout=2)
 
-    def __enter__(self) -> "FaultProxy":
+    def __enter__(self) -> "FaultProxy":  # noqa: PYI034
         return self
 
     def __exit__(self, kind: type[BaseException] | None, value: BaseException | None, tb: TracebackType | None) -> None:
         self.close()
 
     # --- the threads ---------------------------------------------------------------------------------------
-    def _spawn(self, target, name: str, *args) -> None:  # noqa: ANN001
+    def _spawn(self, target, name: str, *args) -> None:
         thread = threading.Thread(target=target, args=args, name=name, daemon=True)
         self._threads = [t for t in self._threads if t.is_alive()] + [thread]
         thread.start()
@@ -92,7 +92,7 @@ class FaultProxy:
         while not self._closed.is_set():
             try:
                 client, _ = self._listener.accept()
-            except (socket.timeout, TimeoutError):
+            except TimeoutError:
                 continue
             except OSError:
                 return
