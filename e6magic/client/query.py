@@ -13,6 +13,7 @@ import pyarrow as pa
 from e6magic._proto import e6x_engine_pb2 as pb
 from e6magic.client.exceptions import (
     CancelNotConfirmed,
+    DeadlineExceeded,
     Error,
     InterfaceError,
     NotSupportedError,
@@ -263,6 +264,12 @@ class QueryHandle:
             exc = exc if isinstance(exc, QueryCancelled) else QueryCancelled("query cancelled", query_id=self.query_id)
             self._finish("cancelled", exc)
         else:
+            if isinstance(exc, DeadlineExceeded) and time.monotonic() >= self._deadline - 0.1:
+                # the query's deadline, not the last try's remnant of it, is what the user set and reads
+                exc = DeadlineExceeded(
+                    f"{exc.method or 'the call'} to e6data engine at {exc.endpoint} got no answer before the "
+                    f"query's deadline of {self.timeout:g} s (deadline exceeded)", query_id=exc.query_id or self.query_id,
+                    engine_message=exc.engine_message, endpoint=exc.endpoint, grpc_code=exc.grpc_code, method=exc.method)
             if exc.query_id is None and self.query_id:
                 exc.query_id = self.query_id
             self._finish("failed", exc)

@@ -29,6 +29,7 @@ class FaultProxy:
         self.mode = PASS
         self.slow_bytes, self.slow_delay = slow_bytes, slow_delay
         self.connections = 0  # accepted so far
+        self.bytes_forwarded = 0  # both ways, so a test can land a fault mid-transfer
         self._pairs: list[tuple[socket.socket, socket.socket]] = []
         self._lock = threading.Lock()
         self._closed = threading.Event()
@@ -65,6 +66,20 @@ class FaultProxy:
                 _hard_close(sock)
         return len(pairs)
 
+    def reset_after(self, more_bytes: int, timeout: float = 30.0) -> threading.Thread:
+        """Reset every connection once `more_bytes` more have gone through (in a thread; bounded by `timeout`)."""
+        start = self.bytes_forwarded
+
+        def wait_then_reset() -> None:
+            give_up = time.monotonic() + timeout
+            while self.bytes_forwarded - start < more_bytes and time.monotonic() < give_up:
+                time.sleep(0.005)
+            self.reset()
+
+        thread = threading.Thread(target=wait_then_reset, name="fault-proxy-reset-after", daemon=True)
+        thread.start()
+        return thread
+
     def open_connections(self) -> int:
         with self._lock:
             return len(self._pairs)
@@ -76,7 +91,7 @@ class FaultProxy:
         for thread in self._threads:
             thread.join(timeout=2)
 
-    def __enter__(self) -> "FaultProxy":  # noqa: PYI034
+    def __enter__(self) -> FaultProxy:  # noqa: PYI034
         return self
 
     def __exit__(self, kind: type[BaseException] | None, value: BaseException | None, tb: TracebackType | None) -> None:
@@ -120,7 +135,7 @@ class FaultProxy:
                 readable, _, _ = select.select([sock], [], [], _TICK)
                 if readable and not sock.recv(65536):
                     return
-        except OSError:
+        except (OSError, ValueError):
             return
         finally:
             _hard_close(sock)
@@ -140,14 +155,15 @@ class FaultProxy:
                     return
                 if self.mode == BLACKHOLE:
                     continue
+                self.bytes_forwarded += len(data)
                 if self.mode == SLOW:
                     for start in range(0, len(data), self.slow_bytes):
                         sink.sendall(data[start:start + self.slow_bytes])
                         time.sleep(self.slow_delay)
                 else:
                     sink.sendall(data)
-        except OSError:
-            pass  # the other side went away, or reset() closed it under us
+        except (OSError, ValueError):
+            pass  # the other side went away, or reset() closed it under us (select then sees fd -1)
         finally:
             self._drop(source, sink)
 
