@@ -30,6 +30,7 @@ IDEMPOTENT = frozenset({
 })
 # The engine refused these before doing anything, whatever the call was.
 REFUSED_AT_THE_DOOR = (WrongColour, SessionExpired, ClusterSuspended)
+DOOR_FACTOR = 20  # tries of a call refused at the door, per attempt of the policy (spread pauses: ~10 s at most)
 
 # The channel's own reconnect backoff (transport.DEFAULT_OPTIONS); the retries must outlast its longest wait,
 # or an engine that is back already is still refused by a channel that has not tried again yet.
@@ -50,6 +51,12 @@ class RetryPolicy:
     def backoff(self, retry: int) -> float:
         """Seconds to wait before retry number `retry` (1-based) after the engine was unreachable."""
         return min(self.max_backoff, self.first_backoff * 2 ** (retry - 1))
+
+    def tries(self, error: Error) -> int:
+        """How many tries of one call `error` allows. A refusal at the door ran nothing, so it gets more: with a
+        flip every 0.1 s and a loaded machine, a sign-in and the call after it can straddle a flip several times
+        in a row (still bounded, and by the call's deadline)."""
+        return self.attempts * DOOR_FACTOR if isinstance(error, REFUSED_AT_THE_DOOR) else self.attempts
 
     def total_backoff(self) -> float:
         return sum(self.backoff(n) for n in range(1, self.attempts))
