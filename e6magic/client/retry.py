@@ -70,6 +70,9 @@ class RetryPolicy:
         return False
 
 
+_READ = frozenset({"E6DATA_MAX_RETRY_ATTEMPTS", "E6DATA_STRATEGY_CACHE_TIMEOUT", "E6DATA_STRATEGY_LOG_LEVEL"})
+
+
 @dataclass(frozen=True)
 class Settings:
     """The client's E6DATA_* variables, read and checked once, when a connection is made."""
@@ -80,7 +83,10 @@ class Settings:
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> "Settings":
-        env = os.environ if environ is None else environ
+        # only the variables read here, never the whole environment: a verbose traceback prints a frame's
+        # locals, and the environment may hold E6DATA_PASSWORD
+        env = {name: value for name, value in (os.environ if environ is None else environ).items() if name in _READ}
+        environ = None
         attempts = _number(env, "E6DATA_MAX_RETRY_ATTEMPTS", "5", int, lambda v: 1 <= v <= 100, "a whole number 1-100")
         cache = _number(env, "E6DATA_STRATEGY_CACHE_TIMEOUT", "300", float, lambda v: v >= 0, "seconds, 0 or more")
         level = env.get("E6DATA_STRATEGY_LOG_LEVEL", "").strip().upper() or None
