@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import random
 import threading
 import time
 import weakref
@@ -259,7 +260,7 @@ class Connection:
                     continue
                 kind = "link" if isinstance(exc, EngineUnreachable) else "door"
                 failures[kind] += 1
-                if failures[kind] >= self.retry.attempts or not self.retry.may_retry(exc, exc.method or method):
+                if failures[kind] >= self.retry.tries(exc) or not self.retry.may_retry(exc, exc.method or method):
                     raise
                 self._before_retry(exc, used, session_id, failures[kind], deadline)
                 continue
@@ -273,7 +274,13 @@ class Connection:
             self.strategy.forget(colour)
             if self._tokens is not None and self.strategy.active() is None:
                 self.strategy.confirm(strategies.other(colour))  # OAuth: no probe call, flip the header
-            self.drop_session()
+            self.drop_session(session_id or None)  # not a session another thread just made on the new colour
+            if attempt > 2:
+                # refused again and again: flips are coming fast; a short, spread pause leaves the next flip's
+                # window to the other threads' tries instead of all of them racing it at once
+                pause = random.uniform(0, min(0.2, 0.02 * attempt))
+                if deadline is None or time.monotonic() + pause < deadline:
+                    time.sleep(pause)
         elif isinstance(exc, SessionExpired):
             self.drop_session(session_id or None)
         elif isinstance(exc, ClusterSuspended):

@@ -32,7 +32,7 @@ import re
 import grpc
 
 
-class Warning(Exception):  # noqa: A001 - the name PEP 249 asks for
+class Warning(Exception):
     """A notice from the engine that did not stop the work."""
 
 
@@ -191,7 +191,7 @@ def _classify(code: grpc.StatusCode, details: str, endpoint: str, method: str | 
         # No word from the engine: gRPC itself ended the call (the server shut down, the link broke).
         return EngineUnreachable, f"e6data engine at {endpoint} ended {call} without an answer (it may have stopped)"
     if code == grpc.StatusCode.DEADLINE_EXCEEDED:
-        within = f" within {timeout:g} s" if timeout is not None else ""
+        within = f" within {timeout:.3g} s" if timeout is not None else ""
         return DeadlineExceeded, f"{call} to e6data engine at {endpoint} got no answer{within} (deadline exceeded)"
     if code == grpc.StatusCode.UNAVAILABLE:
         return EngineUnreachable, f"e6data engine at {endpoint} is unreachable ({call}): {line}"

@@ -4,13 +4,22 @@ from __future__ import annotations
 import queue
 import threading
 import time
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import TYPE_CHECKING, Any, Callable, Iterator
+from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 
 from e6magic._proto import e6x_engine_pb2 as pb
-from e6magic.client.exceptions import Error, InterfaceError, NotSupportedError, QueryCancelled
+from e6magic.client.exceptions import (
+    CancelNotConfirmed,
+    DeadlineExceeded,
+    Error,
+    InterfaceError,
+    NotSupportedError,
+    ObjectNotFound,
+    QueryCancelled,
+)
 from e6magic.wire import ResultMetadata, arrow_schema, decode_chunk, decode_metadata
 
 if TYPE_CHECKING:
@@ -23,6 +32,12 @@ def _cleanup_deadline() -> float:
     # cancel and clear get a deadline of their own: a query that ran out of its deadline must still be stopped
     # and cleared on the engine (with the query's, they failed at once and left it running)
     return time.monotonic() + 10.0
+
+
+# cancel() waits this long for the engine's word: a stalled engine must not hold the caller (a widget's click,
+# an interrupted cell); without the word the client keeps asking in the background, this long at most
+CANCEL_TIMEOUT = 2.0
+CANCEL_KEEP_TRYING = 120.0
 PREFETCH_BATCHES = 4  # decoded batches waiting for the consumer: bounded memory, and N+1 is already here
 _END = object()
 _NO_CAP = float("inf")  # a call bounded only by the query's deadline
@@ -62,6 +77,10 @@ class QueryHandle:
         self._cleared = False
         self._lock = threading.Lock()
         self._fetcher: threading.Thread | None = None
+        # None: no cancel asked; False: asked, the engine has not confirmed yet; True: confirmed (or query gone)
+        self.cancel_confirmed: bool | None = None
+        self._cancel_asked = False
+        self._confirmed = threading.Event()
 
     def __repr__(self) -> str:
         return f"<QueryHandle {self.query_id} {self.state} rows={self.rows_fetched}>"
@@ -75,7 +94,7 @@ class QueryHandle:
         return self.metadata.row_count if self.metadata else None
 
     # --- start: prepare (retried where nothing ran yet), execute, then fetch in the background ----------
-    def start(self) -> "QueryHandle":
+    def start(self) -> QueryHandle:
         conn = self._conn
         try:
             # sign-in and prepare in one retried call: a colour flip between them is retried, not raised
@@ -245,22 +264,80 @@ class QueryHandle:
             exc = exc if isinstance(exc, QueryCancelled) else QueryCancelled("query cancelled", query_id=self.query_id)
             self._finish("cancelled", exc)
         else:
+            if isinstance(exc, DeadlineExceeded) and time.monotonic() >= self._deadline - 0.1:
+                # the query's deadline, not the last try's remnant of it, is what the user set and reads
+                exc = DeadlineExceeded(
+                    f"{exc.method or 'the call'} to e6data engine at {exc.endpoint} got no answer before the "
+                    f"query's deadline of {self.timeout:g} s (deadline exceeded)", query_id=exc.query_id or self.query_id,
+                    engine_message=exc.engine_message, endpoint=exc.endpoint, grpc_code=exc.grpc_code, method=exc.method)
             if exc.query_id is None and self.query_id:
                 exc.query_id = self.query_id
             self._finish("failed", exc)
 
     def cancel(self) -> None:
-        """Stop the query on the engine; safe from any thread, before, during or after the run; idempotent."""
+        """Stop the query on the engine; safe from any thread, before, during or after the run; idempotent.
+
+        Returns within `CANCEL_TIMEOUT` (plus a sign-in's share of it). When the engine did not confirm in that
+        time the query still ends here as cancelled, with `cancel_confirmed` False and a `CancelNotConfirmed`
+        error that says so, and a background thread keeps asking until the engine confirms, the query is gone,
+        the connection closes or `CANCEL_KEEP_TRYING` has passed."""
         self._cancel.set()
-        if self.state in FINAL_STATES:
+        with self._lock:
+            if self.state in FINAL_STATES or self._cancel_asked:
+                return
+            self._cancel_asked = True
+        if not self.query_id:  # not prepared yet: start() sees the flag and never executes it
+            self._confirm_cancel()
+            self._finish("cancelled", QueryCancelled("query cancelled", query_id=self.query_id))
             return
-        if self.query_id:
-            try:
-                self._call("cancelQuery", self._request(pb.CancelQueryRequest), timeout=10, deadline=_cleanup_deadline())
-            except Error:
-                pass  # the engine may already have ended it; clear() below settles it either way
-        self._finish("cancelled", QueryCancelled("query cancelled", query_id=self.query_id))
+        self.cancel_confirmed = False
+        if self._send_cancel(CANCEL_TIMEOUT):
+            self._finish("cancelled", QueryCancelled("query cancelled", query_id=self.query_id))
+        else:
+            endpoint = self._conn.transport.endpoint
+            unconfirmed = CancelNotConfirmed(
+                f"cancel not confirmed: the e6data engine at {endpoint} did not confirm cancelQuery within "
+                f"{CANCEL_TIMEOUT:g} s; the client keeps trying in the background",
+                query_id=self.query_id, endpoint=endpoint, method="cancelQuery")
+            self._finish("cancelled", unconfirmed)
+            with self._lock:
+                # the fetcher may have ended it as cancelled meanwhile (a broken link): that is no confirmation
+                if self.state == "cancelled" and not self.cancel_confirmed:
+                    self.error = unconfirmed
+            threading.Thread(target=self._keep_cancelling, name=f"e6-cancel-{self.query_id[:8]}", daemon=True).start()
         self._drain()
+
+    def _send_cancel(self, seconds: float) -> bool:
+        """One cancelQuery (under the retry policy) bounded by `seconds`; True when the engine confirmed."""
+        try:
+            self._call("cancelQuery", self._request(pb.CancelQueryRequest), timeout=seconds,
+                       deadline=time.monotonic() + seconds)
+        except ObjectNotFound:
+            pass  # the engine no longer has the query: nothing is left to stop
+        except Error:
+            return False
+        self._confirm_cancel()
+        return True
+
+    def _confirm_cancel(self) -> None:
+        self.cancel_confirmed = True
+        if isinstance(self.error, CancelNotConfirmed):
+            self.error = QueryCancelled("query cancelled (the engine confirmed late)", query_id=self.query_id)
+        self._confirmed.set()
+
+    def _keep_cancelling(self) -> None:
+        give_up = time.monotonic() + CANCEL_KEEP_TRYING
+        attempt = 0
+        while not self._conn.closed and time.monotonic() < give_up:
+            attempt += 1
+            if self._confirmed.wait(self._conn.retry.backoff(attempt)):
+                return
+            if self._send_cancel(min(10.0, max(CANCEL_TIMEOUT, give_up - time.monotonic()))):
+                return
+
+    def wait_cancel_confirmed(self, timeout: float) -> bool:
+        """True once the engine confirmed the cancel (False: not within `timeout`, or no cancel was asked)."""
+        return self._confirmed.wait(timeout)
 
     def stop_reading(self) -> None:
         """The reader has all the rows it wants: the fetcher stops at the next batch and the query ends

@@ -30,6 +30,7 @@ IDEMPOTENT = frozenset({
 })
 # The engine refused these before doing anything, whatever the call was.
 REFUSED_AT_THE_DOOR = (WrongColour, SessionExpired, ClusterSuspended)
+DOOR_FACTOR = 20  # tries of a call refused at the door, per attempt of the policy (spread pauses: ~10 s at most)
 
 # The channel's own reconnect backoff (transport.DEFAULT_OPTIONS); the retries must outlast its longest wait,
 # or an engine that is back already is still refused by a channel that has not tried again yet.
@@ -51,6 +52,12 @@ class RetryPolicy:
         """Seconds to wait before retry number `retry` (1-based) after the engine was unreachable."""
         return min(self.max_backoff, self.first_backoff * 2 ** (retry - 1))
 
+    def tries(self, error: Error) -> int:
+        """How many tries of one call `error` allows. A refusal at the door ran nothing, so it gets more: with a
+        flip every 0.1 s and a loaded machine, a sign-in and the call after it can straddle a flip several times
+        in a row (still bounded, and by the call's deadline)."""
+        return self.attempts * DOOR_FACTOR if isinstance(error, REFUSED_AT_THE_DOOR) else self.attempts
+
     def total_backoff(self) -> float:
         return sum(self.backoff(n) for n in range(1, self.attempts))
 
@@ -63,6 +70,9 @@ class RetryPolicy:
         return False
 
 
+_READ = frozenset({"E6DATA_MAX_RETRY_ATTEMPTS", "E6DATA_STRATEGY_CACHE_TIMEOUT", "E6DATA_STRATEGY_LOG_LEVEL"})
+
+
 @dataclass(frozen=True)
 class Settings:
     """The client's E6DATA_* variables, read and checked once, when a connection is made."""
@@ -73,7 +83,10 @@ class Settings:
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> "Settings":
-        env = os.environ if environ is None else environ
+        # only the variables read here, never the whole environment: a verbose traceback prints a frame's
+        # locals, and the environment may hold E6DATA_PASSWORD
+        env = {name: value for name, value in (os.environ if environ is None else environ).items() if name in _READ}
+        environ = None
         attempts = _number(env, "E6DATA_MAX_RETRY_ATTEMPTS", "5", int, lambda v: 1 <= v <= 100, "a whole number 1-100")
         cache = _number(env, "E6DATA_STRATEGY_CACHE_TIMEOUT", "300", float, lambda v: v >= 0, "seconds, 0 or more")
         level = env.get("E6DATA_STRATEGY_LOG_LEVEL", "").strip().upper() or None

@@ -32,6 +32,9 @@ class E6Magic(Configurable):
                          "kernel up to this size in MiB (estimated from its first batch); past it only the first rows "
                          "are kept, and the grid reads other pages and sorts from the engine. 0: always keep whole.").tag(config=True)
     widgets = Bool(True, help="Use the interactive widgets when the frontend can show them; False: plain HTML.").tag(config=True)
+    timeout = Float(0.0, min=0.0, help="Each query's deadline in seconds, from prepare to the last batch; past it the "
+                    "cell fails naming the call, the engine and the deadline. 0: the connection's (`timeout=` of "
+                    "connect, an hour by default).").tag(config=True)
 
 
 def find_pyproject(start: Path | None = None) -> Path | None:

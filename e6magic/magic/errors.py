@@ -12,9 +12,11 @@ from typing import Any
 
 from IPython.core.error import UsageError
 
+from e6magic.client.exceptions import ObjectNotFound, OperationalError, SqlSyntaxError
+
 _CLASSES: dict[type, type] = {}
-_UNKNOWN_TABLE = re.compile(r"Table with name \S+ does not exist|table .* (?:not found|does not exist)", re.I)
-_SYNTAX = re.compile(r"Parser Error|syntax error", re.I)  # INVALID_ARGUMENT also covers binder errors
+_UNKNOWN_TABLE = re.compile(r"Table with name \S+ does not exist|table .* (?:not found|does not exist)", re.IGNORECASE)
+_SYNTAX = re.compile(r"Parser Error|syntax error", re.IGNORECASE)  # INVALID_ARGUMENT also covers binder errors
 _SECRETS = re.compile(r"(?i)(token|password|secret)=\S+")
 
 HINT_TABLE = "hint: check the name and --catalog/--database; Tab completes table names in %%e6sql cells"
@@ -38,7 +40,8 @@ def _short_class(original: type) -> type:
 
 def message(exc: BaseException) -> str:
     """One line for ``exc``: what the engine said, the query id, and a hint where one helps."""
-    text = str(getattr(exc, "engine_message", "") or exc).strip()
+    # the client's own line for the link and the engine's state (it names the call, the endpoint, the deadline)
+    text = str(exc if isinstance(exc, OperationalError) else getattr(exc, "engine_message", "") or exc).strip()
     first = text.splitlines()[0] if text else type(exc).__name__
     first = _SECRETS.sub(r"\1=***", first)
     qid = getattr(exc, "query_id", None)
@@ -46,9 +49,9 @@ def message(exc: BaseException) -> str:
     if qid and str(qid) not in first:
         parts.append(f"(query id: {qid})")
     code = getattr(getattr(exc, "grpc_code", None), "name", "")
-    if code == "NOT_FOUND" or (code == "" and _UNKNOWN_TABLE.search(first)):
+    if isinstance(exc, ObjectNotFound) or (code == "" and _UNKNOWN_TABLE.search(first)):
         parts.append(f"- {HINT_TABLE}")
-    elif _SYNTAX.search(first):
+    elif isinstance(exc, SqlSyntaxError) or _SYNTAX.search(first):
         parts.append(f"- {HINT_SYNTAX}")
     return " ".join(parts)
 

@@ -175,7 +175,8 @@ async def drive_async(plan: Plan[T]) -> T:
             value = future.result()
         except (KeyboardInterrupt, asyncio.CancelledError):
             if work.cancel is not None:
-                work.cancel()
+                # the cancel RPC goes to a worker: this is the kernel's event loop, which must stay free
+                await asyncio.wait([loop.run_in_executor(_POOL, work.cancel)], timeout=WIND_DOWN)
             await asyncio.wait([future], timeout=WIND_DOWN)
             _cancel_late_result(work, future)
             error = KeyboardInterrupt()

@@ -10,7 +10,13 @@ from IPython.core.error import UsageError
 from e6magic.magic import errors, runner
 from e6magic.magic.command import Command, parse
 from e6magic.magic.config import E6Magic
-from e6magic.magic.connections import Connections, Endpoint, profiles_path, resolve, with_token
+from e6magic.magic.connections import (
+    Connections,
+    Endpoint,
+    profiles_path,
+    resolve,
+    with_token,
+)
 from e6magic.magic.display import Display
 from e6magic.magic.last import LastQuery, pandas_frame
 from e6magic.magic.params import render_template, to_client_params
@@ -230,7 +236,8 @@ class Session:
                 cursor.handle.cancel()
 
         try:
-            handle = yield Work(lambda: cursor.submit(text, params), cancel=cancel_submit, cancel_result=True)
+            handle = yield Work(lambda: cursor.submit(text, params, timeout=self.config.timeout or None),
+                                cancel=cancel_submit, cancel_result=True)
         except KeyboardInterrupt:
             raise
         except Exception as exc:

@@ -10,6 +10,7 @@ import traitlets as t
 from e6magic.widgets._base import STATIC, E6Widget, esc
 
 FINAL_STATES = frozenset({"finished", "cancelled", "failed"})
+CONFIRM_WAIT = 120.0  # how long the line waits for a late confirmation of a cancel (the client's own bound)
 _STATE_WORDS = {"prepared": "running", "running": "running", "fetching": "running",
                 "finished": "finished", "cancelled": "cancelled", "failed": "failed"}
 
@@ -80,6 +81,7 @@ class QueryStatus(E6Widget):
             hint = "" if reachable else hint or "Cancel cannot reach the kernel while this cell runs; use the stop button (Interrupt)."
         super().__init__(query_id=str(handle.query_id), cancel_enabled=reachable, cancel_hint=hint, **kwargs)
         self._handle = handle
+        self._canceller: threading.Thread | None = None
         self._lock = threading.Lock()
         self.cancel_requested = False
         self.refresh()
@@ -123,9 +125,9 @@ class QueryStatus(E6Widget):
     def cancel(self) -> None:
         """Cancel the query on the engine and show ``cancelled`` at once (idempotent).
 
-        The state word flips before the cancel RPC goes out, so the view answers the click even
-        when the engine is slow to; if the request itself fails the word goes back and says why.
-        """
+        The state word flips and the cancel RPC goes to a worker thread: the click handler runs on the
+        kernel's event loop, which must not wait on an engine that is slow to answer. If the engine does not
+        confirm, the line says "cancel not confirmed" until it does (the client keeps asking)."""
         with self._lock:
             if self.state in FINAL_STATES:
                 return
@@ -134,26 +136,40 @@ class QueryStatus(E6Widget):
                 self.elapsed = round(float(self._handle.elapsed), 3)
                 self.message = "cancelled from the Cancel button"
                 self._set_final("cancelled")
+        self._canceller = threading.Thread(target=self._send_cancel, name="e6-status-cancel", daemon=True)
+        self._canceller.start()
+
+    def _send_cancel(self) -> None:
+        handle = self._handle
         try:
-            self._handle.cancel()
+            handle.cancel()
         except Exception as exc:  # noqa: BLE001 - shown in the status line; the stop button still works
             with self._lock, self.hold_sync():
                 self.cancel_requested = False
                 self.state = "running"
                 self.message = f"cancel failed: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}"[:300]
-            raise
+            self.send({"kind": "cancel_ack", "ok": False, "at": time.time()})  # the view lets the user click again
+            return
+        if getattr(handle, "cancel_confirmed", True) is not False:
+            return
+        with self._lock, self.hold_sync():
+            self.detail = "cancel not confirmed"
+            self.message = str(getattr(handle, "error", "") or "cancel not confirmed").splitlines()[0][:300]
+        self._refresh_fallback()
+        if handle.wait_cancel_confirmed(CONFIRM_WAIT):  # type: ignore[attr-defined]
+            with self._lock, self.hold_sync():
+                self.detail = "cancelled"
+                self.message = "cancelled from the Cancel button (the engine confirmed late)"
+            self._refresh_fallback()
 
     def _set_final(self, word: str) -> None:
         self.state = word  # the view disables Cancel once the state is final
 
     def _msg_cancel(self, _content: dict[str, Any]) -> None:
-        # the ack tells the view the click reached the kernel, even if the state had already changed
-        try:
-            self.cancel()
-        except Exception:  # noqa: BLE001 - already in the status line; let the user click again
-            self.send({"kind": "cancel_ack", "ok": False, "at": time.time()})
-            return
+        # the ack tells the view the click reached the kernel, even if the state had already changed; a cancel
+        # that cannot be sent answers with a second ack, ok False, from the worker
         self.send({"kind": "cancel_ack", "ok": True, "at": time.time()})
+        self.cancel()
 
     def fallback_text(self) -> str:
         parts = [f"query {self.query_id}", self.state, f"{self.elapsed:.1f} s", f"{self.rows:,} rows"]

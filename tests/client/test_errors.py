@@ -270,3 +270,12 @@ def test_query_deadline_names_the_call_and_clears_the_query(engine):
     cur.close()
     conn.close()
     assert settle(engine) == {}
+
+
+def test_every_typed_error_has_its_grpc_answer():
+    """Each subclass the client raises for an engine answer is reached from a StatusCode (and marker) above."""
+    mapped = {cls for *_, cls in TYPED} | set(ERROR_FOR_CODE.values())
+    not_from_the_wire = {ex.Error, ex.InterfaceError, ex.DatabaseError, ex.IntegrityError,
+                         ex.CancelNotConfirmed}  # CancelNotConfirmed: cancel() without the engine's word
+    defined = {obj for obj in vars(ex).values() if isinstance(obj, type) and issubclass(obj, ex.Error)}
+    assert defined - not_from_the_wire <= mapped, sorted(c.__name__ for c in defined - not_from_the_wire - mapped)

@@ -3,10 +3,9 @@ from __future__ import annotations
 
 import grpc
 import pytest
+from raw_client import Raw, rpc_error
 
 from e6magic._proto import e6x_engine_pb2 as pb
-
-from raw_client import Raw, rpc_error
 
 HOSTILE = ['demo"."main"; COPY (SELECT 1) TO \'{path}\'; USE "demo', 'x"; DROP TABLE demo.main.orders; --', "a\"b"]
 

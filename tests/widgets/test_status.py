@@ -117,6 +117,7 @@ def test_a_cancel_that_cannot_be_sent_says_so_and_can_be_retried(frontend):
 
     status = QueryStatus(BrokenTransport())
     frontend.send(status, {"kind": "cancel"})
+    status._canceller.join(5)  # the RPC runs off the kernel's event loop
     assert status.state == "running" and status.message == "cancel failed: connection reset"
     assert not status.cancel_requested
     assert frontend.customs(status)[-1]["ok"] is False
