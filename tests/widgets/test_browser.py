@@ -253,14 +253,38 @@ def test_schema_browser_search_and_preview(lab):
     browser = page.locator(".e6-schema")
     browser.wait_for(state="visible", timeout=60000)
     expect(page.locator(".e6-schema-node[data-path='demo']")).to_be_visible()
-    page.locator(".e6-search").fill("orders")
-    match = page.locator(".e6-match[data-path='demo.main.orders']")
+    page.locator(".e6-search").fill("amount")  # a fresh browser: no table opened yet
+    match = page.locator(".e6-match[data-path='demo.main.orders.amount']")
     expect(match).to_be_visible(timeout=10000)
-    match.click()
-    expect(page.locator(".e6-preview-title")).to_have_text("preview of demo.main.orders (first 20 rows)", timeout=10000)
-    assert page.locator(".e6-preview tbody tr").count() == 20
-    columns = page.locator(".e6-schema-node[data-path='demo.main.orders'] .e6-kind-column")
-    expect(columns.first).to_be_visible(timeout=10000)
-    headers = page.locator(".e6-preview th .e6-col-name").all_inner_texts()
-    assert page.locator(".e6-schema-node[data-path='demo.main.orders'] .e6-kind-column .e6-schema-name").all_inner_texts() == headers
+    expect(match.locator("mark")).to_have_text("amount")
+    column = page.locator(".e6-schema-node[data-path='demo.main.orders.amount']")
+    expect(column).to_be_visible(timeout=10000)  # the tree opened down to the match
+    expect(column.locator("mark.e6-hit")).to_have_text("amount")
+    orders = page.locator(".e6-schema-node[data-path='demo.main.orders']")
+    expect(orders.locator(":scope > .e6-schema-row .e6-row-count")).to_have_text("1,000,000 rows", timeout=10000)
+
+    orders.locator(":scope > .e6-schema-row .e6-preview-btn").click()
+    grid = orders.locator(":scope > .e6-preview .e6-grid")  # the result grid, under its own table
+    expect(grid).to_be_visible(timeout=20000)
+    expect(grid.locator(".e6-grid-info")).to_contain_text("of 100 rows")
+    assert grid.locator("tbody tr").count() == 20
+    headers = grid.locator("th .e6-col-name").all_inner_texts()
+    listed = orders.locator(".e6-kind-column > .e6-schema-row > .e6-schema-name").all_inner_texts()
+    assert headers == listed
+    amount_at = headers.index("amount")
+    assert "e6-num" in (grid.locator(f"tbody tr:first-child td:nth-child({amount_at + 2})").get_attribute("class") or "")
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    orders.locator(":scope > .e6-schema-row .e6-copy-name").click()
+    expect(page.locator(".e6-schema-status")).to_have_text('copied "demo"."main"."orders"')
+    sql = '%%e6sql\nSELECT * FROM "demo"."main"."orders" LIMIT 100'
+    orders.locator(":scope > .e6-schema-row .e6-insert-sql").click()  # the Lab harness exposes the app
+    expect(page.locator(".e6-schema-status")).to_have_text("inserted in a new cell")
+    expect(Lab.cell(page, 1).locator(".jp-InputArea")).to_contain_text('SELECT * FROM "demo"."main"."orders" LIMIT 100')
+    page.evaluate("window.__app = window.jupyterapp; delete window.jupyterapp")  # as JupyterLab is by default
+    orders.locator(":scope > .e6-schema-row .e6-insert-sql").click()
+    expect(page.locator(".e6-schema-status")).to_contain_text("paste it into a new cell")
+    assert page.evaluate("navigator.clipboard.readText()") == sql
+    page.evaluate("window.jupyterapp = window.__app")
+    page.locator(".e6-refresh").click()
+    expect(column).to_be_visible(timeout=10000)
     shot(page, "schema.png", browser)
