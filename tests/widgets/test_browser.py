@@ -288,3 +288,38 @@ def test_schema_browser_search_and_preview(lab):
     page.locator(".e6-refresh").click()
     expect(column).to_be_visible(timeout=10000)
     shot(page, "schema.png", browser)
+
+
+def test_grid_profiles_and_filters_orders_against_duckdb(lab):
+    from e6magic.engine.catalog import build_demo
+
+    demo = duckdb.connect()
+    build_demo(demo)
+    (lo, hi, shipped), = demo.sql("SELECT min(amount), max(amount), count(*) FILTER (WHERE status = 'shipped') "
+                                  "FROM demo.main.orders").fetchall()
+    page = lab.open_notebook("explore.ipynb", [SETUP + "\n%config E6Magic.display_limit = 20",
+                                               "%%e6sql\nSELECT * FROM demo.main.orders"])
+    run_setup(page)
+    Lab.run_cell(page, 1)
+    grid = page.locator(".e6-grid")
+    expect(page.locator(".e6-grid-info")).to_contain_text("of 1,000,000 rows", timeout=120000)
+    page.locator(".e6-profile-btn").click()
+    status = page.locator(".e6-prof[data-column='status']")
+    expect(status.locator(".e6-prof-null")).to_have_text("null 10.0%", timeout=60000)
+    amount = page.locator(".e6-prof[data-column='amount']")
+    assert amount.locator(".e6-prof-min").inner_text() == str(lo)
+    assert amount.locator(".e6-prof-max").inner_text() == str(hi)
+    assert amount.locator(".e6-prof-hist rect").count() >= 5
+    assert status.locator(".e6-prof-top div").count() == 4
+    shot(page, "profile.png", grid)
+
+    page.locator(".e6-filter-btn").click()
+    box = page.locator(".e6-filter[data-column='status']")
+    box.fill("=shipped")
+    box.press("Enter")
+    expect(page.locator(".e6-grid-info")).to_contain_text(f"of {shipped:,} rows", timeout=30000)
+    expect(page.locator(".e6-grid-info")).to_contain_text("filtered from 1,000,000")
+    expect(page.locator(".e6-filter-sql")).to_have_text("WHERE \"status\" = 'shipped'")
+    statuses = set(page.locator(".e6-grid tbody tr td:last-child").all_inner_texts())
+    assert statuses == {"shipped"}
+    shot(page, "filter.png", grid)
