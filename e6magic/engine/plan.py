@@ -13,6 +13,7 @@ def _operator(node: dict[str, Any]) -> dict[str, Any]:
         "name": node.get("name") or node.get("operator_name") or node.get("operator_type") or "?",
         "time": round(float(node.get("timing", node.get("operator_timing", 0.0))) * 1000, 3),  # ms
         "rows": int(node.get("intermediate_rows", node.get("operator_cardinality", 0)) or 0),
+        "bytes": int(node.get("intermediate_size_bytes") or 0),  # what the operator handed on
         "details": node.get("extra_info") or {},
         "children": children,
     }

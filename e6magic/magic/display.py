@@ -126,10 +126,21 @@ class Display:
             return None
         return lambda: schema_tree(connection)
 
-    def plan(self, plan: Any) -> None:
+    def plan_slot(self) -> Any:
+        """`--explain` in a kernel: a place above the result, headed "Plan", that `plan` fills once the query ends."""
+        if self._use_widgets() is None:
+            return None
+        return display(_Text("Plan: shown when the query has finished"), display_id=True)
+
+    def plan(self, plan: Any, slot: Any = None) -> None:
         widgets = self._use_widgets()
         if widgets is not None:
-            widgets.PlanView(plan).show()
+            view = widgets.PlanView(plan, title="Plan")
+            if slot is None:
+                view.show()
+            else:
+                slot.update(view)
+                view._display_handle = slot
         else:
             display(_Text(plan_text(plan)))
 

@@ -121,6 +121,7 @@ class Session:
         self.connections = Connections(connect_endpoint, start_local_engine)
         self.last: LastQuery | None = None
         self.schema: Any = None  # the completer's SchemaCache, set when it is installed
+        self._plan_slot: Any = None  # --explain: the output above the grid that the plan fills
 
     # -- entry points -------------------------------------------------------------------
     def run(self, line: str, cell: str | None) -> Any:
@@ -254,6 +255,8 @@ class Session:
         # A result is only shown where it is the last statement of a cell that assigns no variable: the grid
         # streams there, and a result too big to keep whole keeps its first rows.
         shown = is_last and cell is not None and cmd.target is None
+        # --explain: the plan's place comes first, above the status and the grid, and is filled at the end
+        self._plan_slot = self.display.plan_slot() if cmd.explain and is_last else None
         stream = self.display.stream() if shown else None
 
         def tick() -> None:
@@ -337,7 +340,7 @@ class Session:
         elif not line_mode and last.grid is None:
             self.display.result(last.table, last.timings.get("total"), last.query_id, last.total_rows)
         if cmd.explain:
-            self.display.plan(last.plan())
+            self.display.plan(last.plan(), self._plan_slot)
         if line_mode and cmd.target is None:
             return value
         return None

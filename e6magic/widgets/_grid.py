@@ -14,6 +14,7 @@ import traitlets as t
 
 from e6magic.widgets._base import STATIC, E6Widget, esc, one_line
 from e6magic.widgets._cells import is_numeric, table_rows, type_label
+from e6magic.widgets._explore import Explore
 
 MAX_PAGE_SIZE = 1000
 FALLBACK_ROWS = 10
@@ -22,7 +23,7 @@ FALLBACK_ROWS = 10
 Pager = Callable[[int, int, "int | None", bool], pa.Table]
 
 
-class ResultGrid(E6Widget):
+class ResultGrid(Explore, E6Widget):
     """Page and sort a result in the kernel; the page holds only ``page_size`` rows as text.
 
     Parameters
@@ -196,6 +197,7 @@ class ResultGrid(E6Widget):
     def close(self) -> None:
         if self._pager_worker is not None:
             self._pager_worker.shutdown(wait=False, cancel_futures=True)
+        self._close_explore()
         super().close()
 
     # -- internals -------------------------------------------------------------------------

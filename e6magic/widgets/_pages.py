@@ -34,9 +34,17 @@ class EnginePager:
         self.sql = sql
 
     def __call__(self, start: int, size: int, sort_position: int | None, descending: bool) -> pa.Table:
+        return self.run(page_sql(self.sql, start, size, sort_position, descending))
+
+    def run(self, sql: str) -> pa.Table:
+        """Run one query of the grid's own (a page, a profile, a count) and return its whole, small result."""
         cursor = self._cursor()
         try:
-            cursor.execute(page_sql(self.sql, start, size, sort_position, descending))
+            cursor.execute(sql)
             return cursor.fetch_arrow()
         finally:
-            cursor.close()  # clears the page query on the engine
+            cursor.close()  # clears it on the engine
+
+    def over(self, sql: str) -> EnginePager:
+        """A pager for another query on the same connection (the filtered result)."""
+        return EnginePager(self._cursor, sql)

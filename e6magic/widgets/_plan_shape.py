@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -10,6 +11,11 @@ _NAME_KEYS = ("name", "operator", "operator_name", "operatorName", "operator_typ
 _TIME_MS_KEYS = ("time_ms", "timeMs", "time", "totalTime", "total_time", "duration", "elapsed", "cpu_time", "executionTime")
 _TIME_S_KEYS = ("operator_timing", "timing", "latency", "seconds")
 _ROWS_KEYS = ("rows", "operator_cardinality", "cardinality", "rowCount", "row_count", "output_rows", "rows_out", "numRows")
+_BYTES_KEYS = ("bytes", "intermediate_size_bytes", "output_bytes", "outputBytes", "bytes_out", "memory_bytes",
+               "peak_memory", "peakMemory")
+# an optimiser's estimate, as a key of the node or of its details (DuckDB keeps it in extra_info)
+_ESTIMATE_KEYS = ("est_rows", "estimated_rows", "estimatedRows", "estimated_cardinality", "estimatedCardinality",
+                  "Estimated Cardinality", "EstimatedCardinality", "cardinality_estimate", "estimate")
 _CHILD_KEYS = ("children", "inputs", "child_nodes", "childNodes", "nodes", "input", "child")
 _TREE_KEYS = ("root", "plan", "tree", "operators", "operator_tree", "operatorTree", "planTree", "query_plan", "queryPlan")
 _SUMMARY_KEYS = {
@@ -33,6 +39,8 @@ class Operator:
     rows: int | None
     details: dict[str, str]
     children: list[Operator] = field(default_factory=list)
+    est_rows: int | None = None
+    bytes: int | None = None
 
 
 def parse_plan(plan: Any) -> tuple[dict[str, Any], Any]:
@@ -99,7 +107,8 @@ def _looks_like_node(d: dict[str, Any]) -> bool:
 
 def _operator(d: dict[str, Any]) -> Operator:
     shown = {_first_key(d, _NAME_KEYS, str), _first_key(d, _TIME_MS_KEYS + _TIME_S_KEYS, (int, float)),
-             _first_key(d, _ROWS_KEYS, (int, float)), *_CHILD_KEYS}
+             _first_key(d, _ROWS_KEYS, (int, float)), _first_key(d, _BYTES_KEYS, (int, float)),
+             _first_key(d, _ESTIMATE_KEYS, (int, float, str)), *_CHILD_KEYS}
     details = {}
     for key, value in d.items():
         if key in shown:
@@ -113,8 +122,18 @@ def _operator(d: dict[str, Any]) -> Operator:
         else:
             details[key] = _short(json.dumps(value, default=str))
     rows = _first_number(d, _ROWS_KEYS)
+    size = _first_number(d, _BYTES_KEYS)
+    estimate = _first_number(d, _ESTIMATE_KEYS)
+    if estimate is None:
+        estimate = _first_number(details, _ESTIMATE_KEYS)
+        for key in _ESTIMATE_KEYS:
+            details.pop(key, None)  # shown beside the actual rows, not again among the details
     return Operator(_name_of(d) or "operator", _time_of(d), None if rows is None else int(rows), details,
-                    [_operator(c) for c in _children_of(d)])
+                    [_operator(c) for c in _children_of(d)], _count(estimate), _count(size))
+
+
+def _count(value: float | None) -> int | None:
+    return None if value is None or not math.isfinite(value) or value < 0 else int(value)  # NaN, inf, < 0: unknown
 
 
 def _first_key(d: dict[str, Any], keys: tuple[str, ...], kinds: Any) -> str | None:

@@ -27,7 +27,6 @@ IMG = (Path(__file__).resolve().parents[2] / "docs" / "img" if os.environ.get("E
 LONG_SQL = "SELECT count(*) FROM range(10000000000) t(i) WHERE i % 7 = 3"
 GRID_SQL = ("SELECT i AS id, CASE WHEN i % 1000 = 0 THEN NULL ELSE (i * 7919) % 100003 END AS k, "
             "'row ' || i AS label FROM range(1000000) t(i)")
-PLAN_SQL = "SELECT i % 10 AS g, count(*) AS n, sum(i) AS s FROM range(3000000) t(i) WHERE i % 3 = 1 GROUP BY g"
 SETUP = "%load_ext e6magic"
 
 
@@ -185,27 +184,62 @@ def test_grid_shows_the_first_batch_and_stays_responsive_while_10m_rows_stream(l
     assert grid_row(page, "last-child")[1:] == ["9999999", "19999998"]
 
 
-def test_plan_expands_down_to_the_slowest_operator(lab):
-    page = lab.open_notebook("plan.ipynb", [SETUP, f"%%e6sql --explain\n{PLAN_SQL}"])
+# 13 operators on the local engine, 6 of them projections that only pass columns on
+PLAN_13 = ("SELECT status, count(*) FROM demo.main.orders GROUP BY status UNION ALL "
+           "SELECT name, count(*) FROM demo.main.customers GROUP BY name ORDER BY 2 DESC LIMIT 5")
+
+
+def test_plan_is_a_tree_table_with_aligned_columns_and_only_the_slowest_path_hot(lab):
+    page = lab.open_notebook("plan.ipynb", [SETUP, f"%%e6sql --explain\n{PLAN_13}"])
+    page.set_viewport_size({"width": 800, "height": 1000})
     run_setup(page)
     Lab.run_cell(page, 1)
     plan = page.locator(".e6-plan")
     plan.wait_for(state="visible", timeout=120000)
+    outputs = Lab.cell(page, 1).locator(".jp-OutputArea-output")
+    expect(plan.locator(".e6-plan-title")).to_have_text("Plan")
+    order = outputs.evaluate_all("os => os.map(o => o.querySelector('.e6-plan') ? 'plan' : "
+                                 "o.querySelector('.e6-status') ? 'status' : o.querySelector('.e6-grid') ? 'grid' : '')")
+    assert order.index("plan") < order.index("status") < order.index("grid")  # the plan first, then the result
     summary = page.locator(".e6-plan-summary").inner_text()
-    assert all(word in summary for word in ("parse", "queue", "execution", "total"))
-    for _ in range(20):  # open the collapsed nodes along the highlighted path
-        closed = page.locator(".e6-hot > .e6-plan-row > .e6-toggle[aria-expanded='false']")
-        if page.locator(".e6-slowest").count() or not closed.count():
-            break
-        closed.first.click()
+    assert all(word in summary for word in ("parse", "queue", "execution", "total", "operator time"))
+    expect(page.locator(".e6-plan-note")).to_contain_text("wall-clock execution")
+    nodes = page.locator(".e6-plan-node")
+    expect(nodes).to_have_count(7)  # the 6 pass-through projections are folded
+    page.locator(".e6-plan-fold input").check()
+    expect(nodes).to_have_count(13)
+    page.locator(".e6-collapse-all").click()
+    expect(nodes).to_have_count(1)
+    page.locator(".e6-expand-all").click()
+    expect(nodes).to_have_count(13)
+
+    depths = [int(d) for d in page.eval_on_selector_all(".e6-plan-node", "ns => ns.map(n => n.dataset.depth)")]
+    assert max(depths) >= 6
+    for column in ("e6-plan-time", "e6-plan-share", "e6-plan-rows", "e6-plan-est", "e6-plan-bytes"):
+        rights = page.eval_on_selector_all(f".e6-plan-node .{column}",
+                                           "cs => cs.map(c => Math.round(c.getBoundingClientRect().right))")
+        assert len(rights) == 13 and len(set(rights)) == 1, (column, rights)  # the same x at every depth
+    cut = page.eval_on_selector_all(".e6-plan-node td", "cs => cs.filter(c => c.scrollWidth > c.clientWidth + 1)"
+                                    ".map(c => c.textContent)")
+    assert cut == [], cut  # every name and figure readable at 800 px, even 8 levels down
+    box = plan.bounding_box()
+    for cell in page.locator(".e6-plan-node .e6-plan-bytes").all():  # nothing cut off at 800 px
+        assert cell.bounding_box()["x"] + cell.bounding_box()["width"] <= box["x"] + box["width"] + 1
+
     slowest = page.locator(".e6-slowest")
     expect(slowest).to_have_count(1)
-    shares = [float(t.rstrip("%")) for t in page.locator(".e6-plan-pct").all_inner_texts()]
-    assert float(slowest.locator(".e6-plan-pct").first.inner_text().rstrip("%")) == max(shares)
-    toggle = slowest.locator(":scope > .e6-plan-row > .e6-toggle")
-    if toggle.get_attribute("aria-expanded") == "false" and toggle.is_enabled():
-        toggle.click()
-        expect(toggle).to_have_attribute("aria-expanded", "true")
+    shares = [float(t.rstrip("%")) for t in page.locator(".e6-plan-node .e6-plan-pct").all_inner_texts()]
+    assert float(slowest.locator(".e6-plan-pct").inner_text().rstrip("%")) == max(shares)
+    hot = page.locator(".e6-plan-node.e6-hot")
+    assert 1 <= hot.count() <= 3 and hot.count() < page.locator(".e6-plan-node.e6-on-path").count()
+    assert page.locator(".e6-plan-node.e6-hot:not(.e6-on-path)").count() == 0
+    for text in hot.locator(".e6-plan-pct").all_inner_texts():
+        assert float(text.rstrip("%")) >= 10.0
+    assert "e6-hot" not in (nodes.first.get_attribute("class") or "")  # RESULT_COLLECTOR, 0.0 ms
+
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    page.locator(".e6-copy-plan").click()
+    expect(page.locator(".e6-copy-plan")).to_have_text("Copied")
     shot(page, "plan.png", plan)
 
 
@@ -219,14 +253,73 @@ def test_schema_browser_search_and_preview(lab):
     browser = page.locator(".e6-schema")
     browser.wait_for(state="visible", timeout=60000)
     expect(page.locator(".e6-schema-node[data-path='demo']")).to_be_visible()
-    page.locator(".e6-search").fill("orders")
-    match = page.locator(".e6-match[data-path='demo.main.orders']")
+    page.locator(".e6-search").fill("amount")  # a fresh browser: no table opened yet
+    match = page.locator(".e6-match[data-path='demo.main.orders.amount']")
     expect(match).to_be_visible(timeout=10000)
-    match.click()
-    expect(page.locator(".e6-preview-title")).to_have_text("preview of demo.main.orders (first 20 rows)", timeout=10000)
-    assert page.locator(".e6-preview tbody tr").count() == 20
-    columns = page.locator(".e6-schema-node[data-path='demo.main.orders'] .e6-kind-column")
-    expect(columns.first).to_be_visible(timeout=10000)
-    headers = page.locator(".e6-preview th .e6-col-name").all_inner_texts()
-    assert page.locator(".e6-schema-node[data-path='demo.main.orders'] .e6-kind-column .e6-schema-name").all_inner_texts() == headers
+    expect(match.locator("mark")).to_have_text("amount")
+    column = page.locator(".e6-schema-node[data-path='demo.main.orders.amount']")
+    expect(column).to_be_visible(timeout=10000)  # the tree opened down to the match
+    expect(column.locator("mark.e6-hit")).to_have_text("amount")
+    orders = page.locator(".e6-schema-node[data-path='demo.main.orders']")
+    expect(orders.locator(":scope > .e6-schema-row .e6-row-count")).to_have_text("1,000,000 rows", timeout=10000)
+
+    orders.locator(":scope > .e6-schema-row .e6-preview-btn").click()
+    grid = orders.locator(":scope > .e6-preview .e6-grid")  # the result grid, under its own table
+    expect(grid).to_be_visible(timeout=20000)
+    expect(grid.locator(".e6-grid-info")).to_contain_text("of 100 rows")
+    assert grid.locator("tbody tr").count() == 20
+    headers = grid.locator("th .e6-col-name").all_inner_texts()
+    listed = orders.locator(".e6-kind-column > .e6-schema-row > .e6-schema-name").all_inner_texts()
+    assert headers == listed
+    amount_at = headers.index("amount")
+    assert "e6-num" in (grid.locator(f"tbody tr:first-child td:nth-child({amount_at + 2})").get_attribute("class") or "")
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    orders.locator(":scope > .e6-schema-row .e6-copy-name").click()
+    expect(page.locator(".e6-schema-status")).to_have_text('copied "demo"."main"."orders"')
+    sql = '%%e6sql\nSELECT * FROM "demo"."main"."orders" LIMIT 100'
+    orders.locator(":scope > .e6-schema-row .e6-insert-sql").click()  # the Lab harness exposes the app
+    expect(page.locator(".e6-schema-status")).to_have_text("inserted in a new cell")
+    expect(Lab.cell(page, 1).locator(".jp-InputArea")).to_contain_text('SELECT * FROM "demo"."main"."orders" LIMIT 100')
+    page.evaluate("window.__app = window.jupyterapp; delete window.jupyterapp")  # as JupyterLab is by default
+    orders.locator(":scope > .e6-schema-row .e6-insert-sql").click()
+    expect(page.locator(".e6-schema-status")).to_contain_text("paste it into a new cell")
+    assert page.evaluate("navigator.clipboard.readText()") == sql
+    page.evaluate("window.jupyterapp = window.__app")
+    page.locator(".e6-refresh").click()
+    expect(column).to_be_visible(timeout=10000)
     shot(page, "schema.png", browser)
+
+
+def test_grid_profiles_and_filters_orders_against_duckdb(lab):
+    from e6magic.engine.catalog import build_demo
+
+    demo = duckdb.connect()
+    build_demo(demo)
+    (lo, hi, shipped), = demo.sql("SELECT min(amount), max(amount), count(*) FILTER (WHERE status = 'shipped') "
+                                  "FROM demo.main.orders").fetchall()
+    page = lab.open_notebook("explore.ipynb", [SETUP + "\n%config E6Magic.display_limit = 20",
+                                               "%%e6sql\nSELECT * FROM demo.main.orders"])
+    run_setup(page)
+    Lab.run_cell(page, 1)
+    grid = page.locator(".e6-grid")
+    expect(page.locator(".e6-grid-info")).to_contain_text("of 1,000,000 rows", timeout=120000)
+    page.locator(".e6-profile-btn").click()
+    status = page.locator(".e6-prof[data-column='status']")
+    expect(status.locator(".e6-prof-null")).to_have_text("null 10.0%", timeout=60000)
+    amount = page.locator(".e6-prof[data-column='amount']")
+    assert amount.locator(".e6-prof-min").inner_text() == str(lo)
+    assert amount.locator(".e6-prof-max").inner_text() == str(hi)
+    assert amount.locator(".e6-prof-hist rect").count() >= 5
+    assert status.locator(".e6-prof-top div").count() == 4
+    shot(page, "profile.png", grid)
+
+    page.locator(".e6-filter-btn").click()
+    box = page.locator(".e6-filter[data-column='status']")
+    box.fill("=shipped")
+    box.press("Enter")
+    expect(page.locator(".e6-grid-info")).to_contain_text(f"of {shipped:,} rows", timeout=30000)
+    expect(page.locator(".e6-grid-info")).to_contain_text("filtered from 1,000,000")
+    expect(page.locator(".e6-filter-sql")).to_have_text("WHERE \"status\" = 'shipped'")
+    statuses = set(page.locator(".e6-grid tbody tr td:last-child").all_inner_texts())
+    assert statuses == {"shipped"}
+    shot(page, "filter.png", grid)

@@ -12,6 +12,81 @@ function csvField(v) {
   return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
+// -- column profiles and filters (e6magic/widgets/_explore.py): drawn into the header --------------
+function pct(v) { return `${(v * 100).toFixed(v > 0 && v < 0.001 ? 2 : 1)}%`; }
+
+function sparkBars(counts) {
+  const NS = "http://www.w3.org/2000/svg";
+  const svg = document.createElementNS(NS, "svg");
+  const w = 96, hgt = 22, max = Math.max(1, ...counts);
+  svg.setAttribute("width", String(w)); svg.setAttribute("height", String(hgt));
+  svg.setAttribute("class", "e6-prof-hist");
+  const bw = w / counts.length;
+  counts.forEach((c, i) => {
+    const r = document.createElementNS(NS, "rect");
+    const bh = Math.max(c ? 1 : 0, Math.round((c / max) * hgt));
+    r.setAttribute("x", String(i * bw + 0.5)); r.setAttribute("width", String(Math.max(1, bw - 1)));
+    r.setAttribute("y", String(hgt - bh)); r.setAttribute("height", String(bh));
+    const t = document.createElementNS(NS, "title"); t.textContent = c.toLocaleString("en-US"); r.append(t);
+    svg.append(r);
+  });
+  return svg;
+}
+
+function profileCell(p) {
+  const th = h("th", "e6-prof");
+  if (!p) return th;
+  th.dataset.column = p.name;
+  th.append(h("div", "e6-prof-null", `null ${pct(p.null_share)}`));
+  if (p.distinct !== null) th.append(h("div", "e6-prof-distinct", `${p.approx_distinct ? "≈" : ""}${p.distinct.toLocaleString("en-US")} distinct`));
+  if (p.histogram) th.append(sparkBars(p.histogram));
+  if (p.top) {
+    const list = h("div", "e6-prof-top");
+    for (const t of p.top) list.append(h("div", "", `${t.value} · ${t.count.toLocaleString("en-US")}`));
+    th.append(list);
+  }
+  if (p.min !== null) {
+    const range = h("div", "e6-prof-range");
+    range.append(h("span", "e6-prof-min", p.min), document.createTextNode(" … "), h("span", "e6-prof-max", p.max));
+    th.append(range);
+  }
+  return th;
+}
+
+function exploreRows(model, thead, send) {
+  const cols = model.get("columns");
+  const profiles = model.get("profiles") || [];
+  if (profiles.length) {
+    const byName = new Map(profiles.map((p) => [p.name, p]));
+    const tr = h("tr", "e6-prof-row");
+    tr.append(h("th", "e6-rownum", ""));
+    for (const c of cols) tr.append(profileCell(byName.get(c.name)));
+    thead.append(tr);
+  }
+  if (model.get("_filters_open") || Object.keys(model.get("filters") || {}).length) {
+    const tr = h("tr", "e6-filter-row");
+    tr.append(h("th", "e6-rownum", ""));
+    const typed = model.get("filters") || {};
+    for (const c of cols) {
+      const th = h("th", "e6-filter-cell");
+      const box = h("input", "e6-filter");
+      box.dataset.column = c.name;
+      box.placeholder = c.numeric ? "=, 1..9, >5" : "contains, =x";
+      box.value = typed[c.name] || "";
+      box.addEventListener("click", (e) => e.stopPropagation());
+      box.addEventListener("keydown", (e) => {
+        if (e.key !== "Enter") return;
+        const all = {};
+        thead.querySelectorAll(".e6-filter").forEach((b) => { if (b.value.trim()) all[b.dataset.column] = b.value; });
+        send({ kind: "filter", filters: all });
+      });
+      th.append(box);
+      tr.append(th);
+    }
+    thead.append(tr);
+  }
+}
+
 function render({ model, el }) {
   const root = h("div", "e6-widget e6-grid");
   const bar = h("div", "e6-grid-bar");
@@ -30,7 +105,15 @@ function render({ model, el }) {
   const copy = h("button", "e6-button e6-copy", "Copy CSV");
   const download = h("button", "e6-button e6-download", "Download CSV");
   copy.title = download.title = "the rows on this page, in the current sort order";
-  bar.append(info, pager, copy, download);
+  const profileBtn = h("button", "e6-button e6-profile-btn", "Profile");
+  profileBtn.title = "null share, distinct values, range and distribution of every column";
+  const filterBtn = h("button", "e6-button e6-filter-btn", "Filter");
+  filterBtn.title = "a filter box per column: text contains, =value, 1..9, >5 (Enter applies)";
+  bar.append(info, pager, copy, download, profileBtn, filterBtn);
+  const filterLine = h("div", "e6-filter-line");
+  const filterSql = h("code", "e6-filter-sql");
+  const copySql = h("button", "e6-button e6-copy-filter", "Copy SQL");
+  filterLine.append(filterSql, copySql);
   const error = h("div", "e6-error");
   const scroller = h("div", "e6-grid-scroll");
   const table = h("table", "e6-grid-table");
@@ -38,7 +121,7 @@ function render({ model, el }) {
   const tbody = h("tbody");
   table.append(thead, tbody);
   scroller.append(table);
-  root.append(bar, error, scroller);
+  root.append(bar, filterLine, error, scroller);
   el.appendChild(root);
 
   const request = (content) => { root.classList.add("e6-busy"); model.send(content); };
@@ -67,6 +150,7 @@ function render({ model, el }) {
       tr.append(th);
     }
     thead.append(tr);
+    exploreRows(model, thead, request);
   }
 
   function drawBody() {
@@ -109,8 +193,15 @@ function render({ model, el }) {
     pageOf.textContent = ` of ${count.toLocaleString("en-US")}`;
     first.disabled = prev.disabled = p <= 0;
     next.disabled = last.disabled = p >= count - 1;
-    error.textContent = model.get("error");
-    error.hidden = !model.get("error");
+    const before = model.get("unfiltered_rows");
+    if (before >= 0) info.textContent += ` · filtered from ${before.toLocaleString("en-US")}`;
+    filterSql.textContent = model.get("filter_sql");
+    filterLine.hidden = !model.get("filter_sql");
+    profileBtn.disabled = model.get("profiling");
+    profileBtn.textContent = model.get("profiling") ? "Profiling…" : "Profile";
+    const err = model.get("error") || model.get("filter_error");
+    error.textContent = err;
+    error.hidden = !err;
   }
 
   const drawAll = () => { drawHead(); drawBody(); drawBar(); };
@@ -155,8 +246,16 @@ function render({ model, el }) {
     setTimeout(() => URL.revokeObjectURL(url), 1000);
   });
 
-  const headEvents = ["columns", "sort_column", "sort_descending"];
-  const barEvents = ["row_count", "complete", "page", "page_size", "sorted_rows", "error", "kept_rows"];
+  profileBtn.addEventListener("click", () => { model.send({ kind: "profile" }); });
+  filterBtn.addEventListener("click", () => { model.set("_filters_open", !model.get("_filters_open")); drawHead(); });
+  copySql.addEventListener("click", async () => {
+    try { await navigator.clipboard.writeText(model.get("filter_sql")); copySql.textContent = "Copied"; }
+    catch { copySql.textContent = "Copy failed"; }
+    setTimeout(() => { copySql.textContent = "Copy SQL"; }, 1200);
+  });
+  const headEvents = ["columns", "sort_column", "sort_descending", "profiles", "filters"];
+  const barEvents = ["row_count", "complete", "page", "page_size", "sorted_rows", "error", "kept_rows",
+    "profiling", "filter_sql", "filter_error", "unfiltered_rows"];
   headEvents.forEach((n) => model.on(`change:${n}`, drawAll));
   barEvents.forEach((n) => model.on(`change:${n}`, drawBar));
   model.on("change:rows", onRows);
