@@ -12,7 +12,6 @@ from typing import Any
 
 from IPython.core.error import UsageError
 
-from e6magic.client.exceptions import ObjectNotFound, OperationalError, SqlSyntaxError
 
 _CLASSES: dict[type, type] = {}
 _UNKNOWN_TABLE = re.compile(r"Table with name \S+ does not exist|table .* (?:not found|does not exist)", re.IGNORECASE)
@@ -40,6 +39,9 @@ def _short_class(original: type) -> type:
 
 def message(exc: BaseException) -> str:
     """One line for ``exc``: what the engine said, the query id, and a hint where one helps."""
+    # imported here, not at the top: %load_ext must not load grpc (an error means the client is loaded already)
+    from e6magic.client.exceptions import ObjectNotFound, OperationalError, SqlSyntaxError
+
     # the client's own line for the link and the engine's state (it names the call, the endpoint, the deadline)
     text = str(exc if isinstance(exc, OperationalError) else getattr(exc, "engine_message", "") or exc).strip()
     first = text.splitlines()[0] if text else type(exc).__name__
