@@ -1,20 +1,10 @@
 """QuickChart's series from a real result (local engine), checked against DuckDB; bad choices stay in the widget."""
 from __future__ import annotations
 
-import duckdb
 import pytest
 
-from e6magic.engine.catalog import build_demo
 from e6magic.widgets import QuickChart, ResultGrid
 from e6magic.widgets._chart import MAX_POINTS
-
-
-@pytest.fixture(scope="module")
-def demo():
-    con = duckdb.connect()
-    build_demo(con)
-    yield con
-    con.close()
 
 
 @pytest.fixture
