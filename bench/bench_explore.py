@@ -12,12 +12,12 @@ import json
 import time
 from typing import Any
 
+from bench_widgets import SQL, rss_mib
+from served import served_engine
+
 import e6magic
 from e6magic.widgets import EnginePager, ResultGrid
 from e6magic.widgets._profile import profile_table
-
-from bench_widgets import SQL, rss_mib
-from served import served_engine
 
 
 def timed(call: Any) -> tuple[float, Any]:

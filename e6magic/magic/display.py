@@ -132,6 +132,11 @@ class Display:
             return None
         return display(_Text("Plan: shown when the query has finished"), display_id=True)
 
+    def no_plan(self, slot: Any) -> None:
+        """The query did not finish: its plan's place says so instead of promising a plan."""
+        if slot is not None:
+            slot.update(_Text("Plan: none, the query did not finish"))
+
     def plan(self, plan: Any, slot: Any = None) -> None:
         widgets = self._use_widgets()
         if widgets is not None:

@@ -282,12 +282,14 @@ class Session:
                 status.finish("cancelled", "interrupted")
             if stream is not None:
                 stream.abandon("cancelled (interrupted)")
+            self.display.no_plan(self._plan_slot)
             raise
         except Exception as exc:
             if status is not None:
                 status.finish(None, errors.message(exc))
             if stream is not None:
                 stream.abandon(errors.message(exc))
+            self.display.no_plan(self._plan_slot)
             last.error = self._error(exc)
             raise last.error from None
         finally:

@@ -17,7 +17,7 @@ from e6magic.client.params import literal
 from e6magic.widgets._profile import kind_of, quote
 
 MAX_FILTER_CHARS = 500
-_ESCAPE = "!"
+_ESCAPE = "!"  # LIKE escape character (a backslash would be read as an escape by the engine's lexer)
 _RANGE = re.compile(r"^(?P<lo>[^.]*?)\s*\.\.\s*(?P<hi>.*)$")
 _COMPARE = re.compile(r"^(?P<op>>=|<=|>|<)\s*(?P<value>.+)$")
 
@@ -41,7 +41,8 @@ class Filter:
             return f"{self.column} contains {self.value!r}"
         if self.op == "equals":
             return f"{self.column} = {self.value!r}"
-        return f"{self.column} in {'(' if self.lo_open else '['}{self.lo or ''}..{self.hi or ''}{')' if self.hi_open else ']'}"
+        left, right = "(" if self.lo_open else "[", ")" if self.hi_open else "]"
+        return f"{self.column} in {left}{self.lo or ''}..{self.hi or ''}{right}"
 
 
 def parse(column: str, text: str) -> Filter | None:
@@ -102,7 +103,7 @@ def where_sql(filters: list[Filter], schema: pa.Schema) -> str:
         kind = schema.field(f.column).type
         name = quote(f.column)
         if f.op == "contains":
-            pattern = "%" + _like_escape((f.value or "").lower()) + "%"
+            pattern = "%" + like_escape((f.value or "").lower()) + "%"
             parts.append(f"lower(CAST({name} AS VARCHAR)) LIKE {literal(pattern)} ESCAPE '{_ESCAPE}'")
         elif f.op == "equals":
             parts.append(f"{name} = {_sql_value(f.value, kind, f)}")
@@ -136,5 +137,6 @@ def _sql_value(text: str | None, kind: pa.DataType, f: Filter) -> str:
     return literal(str(text))  # text, dates, times: the engine compares the literal as the column's type
 
 
-def _like_escape(text: str) -> str:
+def like_escape(text: str) -> str:
+    """``text`` matched literally inside a LIKE pattern with ``ESCAPE '!'``."""
     return text.replace(_ESCAPE, _ESCAPE * 2).replace("%", _ESCAPE + "%").replace("_", _ESCAPE + "_")

@@ -46,9 +46,9 @@ def _arrow_column(field: pa.Field, column: pa.ChunkedArray, rows: int, bins: int
         return profile
     profile["distinct"] = int(pc.count_distinct(column, mode="only_valid").as_py())
     lo_hi = pc.min_max(column)
-    profile["min"], profile["max"] = _text(lo_hi["min"].as_py()), _text(lo_hi["max"].as_py())
+    profile["min"], profile["max"] = text_of(lo_hi["min"].as_py()), text_of(lo_hi["max"].as_py())
     if kind in ("number", "time"):
-        values = _as_float(column)
+        values = as_float(column)
         counts, edges = np.histogram(values, bins=max(1, min(bins, profile["distinct"])))
         profile["histogram"] = [int(c) for c in counts]
         profile["edges"] = [float(edges[0]), float(edges[-1])]
@@ -56,7 +56,7 @@ def _arrow_column(field: pa.Field, column: pa.ChunkedArray, rows: int, bins: int
         counted = pc.value_counts(pc.drop_null(column).combine_chunks())
         ranked = pa.table({"v": counted.field("values"), "n": counted.field("counts")})
         ranked = ranked.sort_by([("n", "descending"), ("v", "ascending")]).slice(0, top)  # ties as the engine's
-        profile["top"] = [{"value": _text(v), "count": int(n)} for v, n in zip(ranked["v"].to_pylist(),
+        profile["top"] = [{"value": text_of(v), "count": int(n)} for v, n in zip(ranked["v"].to_pylist(),
                                                                                  ranked["n"].to_pylist())]
     return profile
 
@@ -107,7 +107,7 @@ def profile_engine(run: Run, sql: str, schema: pa.Schema, bins: int = HIST_BINS,
         if kind != "other" and valid:
             profile["distinct"] = int(summary[f"e6_d{i}"])
             lo, hi = summary[f"e6_lo{i}"], summary[f"e6_hi{i}"]
-            profile["min"], profile["max"] = _text(lo), _text(hi)
+            profile["min"], profile["max"] = text_of(lo), text_of(hi)
             if kind == "number":
                 profile["lo"], profile["hi"] = float(lo), float(hi)
         profiles.append(profile)
@@ -136,7 +136,7 @@ def _empty(name: str, kind: str, rows: int, nulls: int, approx: bool) -> dict[st
             "distinct": None, "approx_distinct": approx, "min": None, "max": None}
 
 
-def _as_float(column: pa.ChunkedArray) -> np.ndarray:
+def as_float(column: pa.ChunkedArray) -> np.ndarray:
     valid = pc.drop_null(column)
     kind = column.type
     if pa.types.is_temporal(kind):
@@ -146,7 +146,7 @@ def _as_float(column: pa.ChunkedArray) -> np.ndarray:
     return np.asarray(pc.cast(valid, pa.float64()).to_numpy(zero_copy_only=False), dtype=np.float64)
 
 
-def _text(value: Any) -> str | None:
+def text_of(value: Any) -> str | None:
     if value is None:
         return None
     if isinstance(value, float):

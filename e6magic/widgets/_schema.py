@@ -11,6 +11,7 @@ from ipywidgets import widget_serialization  # type: ignore[import-untyped]
 
 from e6magic.client.params import literal as _literal
 from e6magic.widgets._base import STATIC, E6Widget, esc, one_line
+from e6magic.widgets._filter import like_escape as _like_escape
 from e6magic.widgets._grid import ResultGrid
 
 SEP = "\x1f"  # joins a path into a dict key; cannot occur in a name typed by a user
@@ -20,7 +21,6 @@ MAX_MATCHES = 100
 MAX_SEARCH_CHARS = 200
 REVEAL_TABLES = 10   # a search opens the tree down to the matches of this many tables
 MAX_COUNTED = 50     # row counts: one query for at most this many tables of a database
-_ESCAPE = "!"        # LIKE escape character (a backslash would be read as an escape by the engine's lexer)
 
 # One query over information_schema: databases, tables and columns whose name contains the text, in the
 # catalogs the connection lists. {catalogs} is a list of bound parameters, never names pasted in.
@@ -138,8 +138,9 @@ class SchemaBrowser(E6Widget):
         tables = [c["name"] for c in self.nodes.get(SEP.join([catalog, database]), [])][:MAX_COUNTED]
         if not tables:
             return {}
-        sql = " UNION ALL ".join(f"SELECT {_literal(name)} AS t, count(*) AS n FROM {_qualified([catalog, database, name])}"
-                                 for name in tables)
+        sql = " UNION ALL ".join(
+            f"SELECT {_literal(name)} AS t, count(*) AS n FROM {_qualified([catalog, database, name])}"
+            for name in tables)
         try:
             rows = self._query(sql)
         except Exception:  # noqa: BLE001 - a table that cannot be counted (a view on a gone file) leaves counts out
@@ -331,10 +332,6 @@ def _qualified(path: list[str]) -> str:
 
 def _preview_sql(path: list[str]) -> str:
     return f"SELECT * FROM {_qualified(path)} LIMIT {PREVIEW_ROWS}"
-
-
-def _like_escape(text: str) -> str:
-    return text.replace(_ESCAPE, _ESCAPE * 2).replace("%", _ESCAPE + "%").replace("_", _ESCAPE + "_")
 
 
 def _close(cur: Any) -> None:

@@ -35,3 +35,11 @@ def test_the_plan_comes_first_with_a_heading(ip, outputs):
 def test_without_explain_there_is_no_plan_place(ip, outputs):
     ip.run_cell(f"%%e6sql\n{SQL}")
     assert not any("Plan" in o["data"].get("text/plain", "") for o in outputs)
+
+
+def test_a_query_failing_as_it_runs_leaves_no_promise_of_a_plan(ip, outputs):
+    with pytest.raises(Exception, match="Could not convert string"):  # fails on the engine, after it started
+        ip.run_cell("%%e6sql --explain\nSELECT CAST('x' || i AS INTEGER) AS n FROM range(10) t(i)")
+    slot = outputs[0]["transient"]["display_id"]
+    updates = [o["data"]["text/plain"] for o in outputs if o["update"] and o["transient"].get("display_id") == slot]
+    assert updates == ["Plan: none, the query did not finish"]

@@ -58,3 +58,16 @@ def conn(engine):
                                  password=engine.token)
     yield connection
     connection.close()
+
+
+@pytest.fixture(scope="session")
+def demo():
+    """DuckDB's own copy of the demo data: what the widgets' answers are checked against."""
+    import duckdb
+
+    from e6magic.engine.catalog import build_demo
+
+    con = duckdb.connect()
+    build_demo(con)
+    yield con
+    con.close()

@@ -323,3 +323,28 @@ def test_grid_profiles_and_filters_orders_against_duckdb(lab):
     statuses = set(page.locator(".e6-grid tbody tr td:last-child").all_inner_texts())
     assert statuses == {"shipped"}
     shot(page, "filter.png", grid)
+
+
+def test_quick_chart_renders_and_exports(lab):
+    page = lab.open_notebook("chart.ipynb", [
+        SETUP + "\n%config E6Magic.display_limit = 20",
+        "%%e6sql\nSELECT * FROM demo.main.orders",
+        "from e6magic.widgets import QuickChart\nQuickChart(_e6.grid, kind='bar', x='status', y='quantity')"])
+    run_setup(page)
+    Lab.run_cell(page, 1)
+    Lab.wait_cell_done(page, 1)
+    Lab.run_cell(page, 2)
+    chart = page.locator(".e6-chart")
+    chart.wait_for(state="visible", timeout=60000)
+    expect(chart.locator("rect.e6-chart-bar")).to_have_count(5)  # four statuses and NULL
+    chart.locator(".e6-chart-kind").select_option("histogram")
+    chart.locator(".e6-chart-x").select_option("amount")
+    expect(chart.locator("rect.e6-chart-bar")).to_have_count(20)
+    with page.expect_download() as svg:
+        chart.locator(".e6-chart-svg-btn").click()
+    assert svg.value.suggested_filename == "chart.svg"
+    assert "<svg" in Path(svg.value.path()).read_text()
+    with page.expect_download() as png:
+        chart.locator(".e6-chart-png-btn").click()
+    assert Path(png.value.path()).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    shot(page, "chart.png", chart)

@@ -3,25 +3,14 @@ from __future__ import annotations
 
 import decimal
 
-import duckdb
 import pyarrow as pa
 import pytest
 
-from e6magic.engine.catalog import build_demo
 from e6magic.widgets import EnginePager, ResultGrid
 from e6magic.widgets._filter import parse, where_sql
 
 ORDERS = "SELECT * FROM demo.main.orders"
 WINDOW = 1000
-
-
-@pytest.fixture(scope="module")
-def demo():
-    """DuckDB's own copy of the demo data: what the answers are checked against."""
-    con = duckdb.connect()
-    build_demo(con)
-    yield con
-    con.close()
 
 
 def run(conn, sql):
