@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import collections
+import inspect
 import threading
 import time
 
@@ -34,9 +35,11 @@ def engine():
         registry = running._registry
         prepare = registry.prepare
 
-        def counting(session_id, sql, *args, **kwargs):
-            counts[sql] += 1
-            return prepare(session_id, sql, *args, **kwargs)
+        signature = inspect.signature(prepare)
+
+        def counting(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+            counts[signature.bind(*args, **kwargs).arguments["sql"]] += 1
+            return prepare(*args, **kwargs)
 
         registry.prepare = counting
         running.prepares = counts  # type: ignore[attr-defined]
