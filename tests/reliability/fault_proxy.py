@@ -1,4 +1,4 @@
-"""A TCP proxy on 127.0.0.1 that injects faults between the client and the engine: resets, stalls, blackholes, slow bytes."""
+"""A TCP proxy on 127.0.0.1 that puts faults between client and engine: resets, stalls, blackholes, slow bytes."""
 from __future__ import annotations
 
 import select

@@ -1,4 +1,4 @@
-"""The client under network faults (fault proxy on 127.0.0.1): each fault's error type, time bound, no re-run, nothing left."""
+"""The client under network faults (a proxy on 127.0.0.1): error type, time bound, no re-run, nothing left."""
 from __future__ import annotations
 
 import collections
@@ -37,7 +37,7 @@ def engine():
 
         signature = inspect.signature(prepare)
 
-        def counting(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+        def counting(*args, **kwargs):
             counts[signature.bind(*args, **kwargs).arguments["sql"]] += 1
             return prepare(*args, **kwargs)
 
@@ -79,7 +79,7 @@ def test_a_reset_while_the_query_runs_is_survived_without_a_rerun(engine, proxy)
     try:
         cur = conn.cursor()
         timer = later(1.0, proxy.reset)
-        outcome, took = timed(lambda: (cur.execute(sql), cur.fetchall())[1])
+        outcome, _ = timed(lambda: (cur.execute(sql), cur.fetchall())[1])
         timer.join()
         assert outcome == [(200_000_000 // 7 + (1 if 200_000_000 % 7 > 3 else 0),)], outcome
         assert engine.prepares[sql] == 1

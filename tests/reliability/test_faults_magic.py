@@ -1,4 +1,4 @@
-"""%%e6sql under network faults (fault proxy on 127.0.0.1): a one-line error naming the engine, no re-run, nothing left."""
+"""%%e6sql under network faults (a proxy on 127.0.0.1): a one-line error naming the engine, no re-run, nothing left."""
 from __future__ import annotations
 
 import pathlib
