@@ -1,4 +1,4 @@
-"""Blue/green, hard: 16 clients (threads and two processes, shared and own connections) while the engine flips its colour.
+"""Blue/green, hard: 16 clients (threads, two processes, shared and own connections) while the engine flips colour.
 
 Every client runs queries with a known answer and checks each row; a query that raises is `failed`, one that
 returns anything else is `wrong`. Afterwards no connection may hold a colour pin and the engine may hold no query.
@@ -25,7 +25,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 if ROOT not in sys.path:
     sys.path.insert(0, ROOT)
 
-from e6magic.client import connect
+from e6magic.client import connect  # noqa: E402 - after the repo root is on the path
 
 TOKEN_ENV = "E6MAGIC_BENCH_TOKEN"
 SHARED, OWN = 2, 2  # threads per process on one shared connection, threads with a connection each
@@ -91,7 +91,8 @@ def run(port: int, token: str, seconds: float) -> dict[str, Any]:
         parts.append(json.loads(out.strip().splitlines()[-1]) if proc.returncode == 0 else
                      {"clients": 0, "ok": 0, "failed": 1, "wrong": 0, "pinned": 0, "stuck": 0,
                       "errors": [f"worker exited {proc.returncode}"]})
-    total: dict[str, Any] = {k: sum(p[k] for p in parts) for k in ("clients", "ok", "failed", "wrong", "pinned", "stuck")}
+    keys = ("clients", "ok", "failed", "wrong", "pinned", "stuck")
+    total: dict[str, Any] = {k: sum(p[k] for p in parts) for k in keys}
     total["errors"] = [e for p in parts for e in p["errors"]][:10]
     total["processes"] = 1 + PROCESSES
     return total

@@ -1,4 +1,4 @@
-"""A TCP proxy on 127.0.0.1 that injects faults between the client and the engine: resets, stalls, blackholes, slow bytes."""
+"""A TCP proxy on 127.0.0.1 that puts faults between client and engine: resets, stalls, blackholes, slow bytes."""
 from __future__ import annotations
 
 import select
@@ -66,15 +66,19 @@ class FaultProxy:
                 _hard_close(sock)
         return len(pairs)
 
-    def reset_after(self, more_bytes: int, timeout: float = 30.0) -> threading.Thread:
-        """Reset every connection once `more_bytes` more have gone through (in a thread; bounded by `timeout`)."""
-        start = self.bytes_forwarded
+    def reset_after(self, more_bytes: int, timeout: float = 30.0, times: int = 1) -> threading.Thread:
+        """Reset every connection each time `more_bytes` more have gone through, `times` times (in a thread;
+        bounded by `timeout`)."""
 
         def wait_then_reset() -> None:
             give_up = time.monotonic() + timeout
-            while self.bytes_forwarded - start < more_bytes and time.monotonic() < give_up:
-                time.sleep(0.005)
-            self.reset()
+            for _ in range(times):
+                start = self.bytes_forwarded
+                while self.bytes_forwarded - start < more_bytes and time.monotonic() < give_up:
+                    time.sleep(0.002)
+                if time.monotonic() >= give_up:
+                    return
+                self.reset()
 
         thread = threading.Thread(target=wait_then_reset, name="fault-proxy-reset-after", daemon=True)
         thread.start()
@@ -91,7 +95,7 @@ class FaultProxy:
         for thread in self._threads:
             thread.join(timeout=2)
 
-    def __enter__(self) -> FaultProxy:  # noqa: PYI034
+    def __enter__(self) -> FaultProxy:
         return self
 
     def __exit__(self, kind: type[BaseException] | None, value: BaseException | None, tb: TracebackType | None) -> None:

@@ -11,7 +11,7 @@ BENCH = pathlib.Path(__file__).resolve().parents[2] / "bench" / "bench_bluegreen
 SECONDS = 10.0  # the full 60 s run is `bench/bench_bluegreen.py` (figures in docs/reliability.md)
 
 
-def load_bench():  # noqa: ANN201
+def load_bench():
     spec = importlib.util.spec_from_file_location("bench_bluegreen", BENCH)
     module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
     spec.loader.exec_module(module)  # type: ignore[union-attr]

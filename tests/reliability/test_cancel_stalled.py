@@ -8,18 +8,8 @@ import pytest
 from e6magic.client.exceptions import CancelNotConfirmed, QueryCancelled
 from e6magic.client.query import CANCEL_TIMEOUT
 from tests.client.conftest import settle
+from tests.client.test_handle import SLOW, wait_for
 from tests.reliability.fault_proxy import PASS, STALL, FaultProxy
-
-SLOW = "SELECT sum(hash(i)) AS h FROM range(20000000000) t(i)"  # minutes unless cancelled
-
-
-def wait_for(predicate, timeout: float = 15.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.05)
-    return True
 
 
 @pytest.fixture
@@ -48,7 +38,7 @@ def test_cancel_against_a_stalled_engine_returns_fast_and_is_not_confirmed(engin
         assert handle.cancel_confirmed is False
         proxy.set(PASS)
         # the client kept asking: the engine cancels it once it hears again
-        assert wait_for(lambda: engine.query_state(handle.query_id) in ("cancelled", "cleared", None))
+        assert wait_for(lambda: engine.query_state(handle.query_id) in ("cancelled", "cleared", None), 15)
         assert handle.wait_cancel_confirmed(15) and handle.cancel_confirmed is True
         assert isinstance(handle.error, QueryCancelled) and not isinstance(handle.error, CancelNotConfirmed)
     finally:
@@ -87,7 +77,7 @@ def test_the_cancel_button_never_waits_for_a_stalled_engine(engine, proxy):
         assert wait_for(lambda: "cancel not confirmed" in status.message, CANCEL_TIMEOUT + 3)
         assert status.detail == "cancel not confirmed" and "cancel not confirmed" in status.fallback_text()
         proxy.set(PASS)
-        assert wait_for(lambda: "confirmed late" in status.message)
+        assert wait_for(lambda: "confirmed late" in status.message, 15)
         assert engine.query_state(handle.query_id) in ("cancelled", "cleared", None)
     finally:
         proxy.set(PASS)

@@ -66,7 +66,8 @@ def test_no_token_anywhere_in_a_verbose_notebook_of_failed_connects(engine, monk
              "def tok(name):\n    return os.environ[name]"]
     for source in failing:
         cells += [source, DUMP]
-    cells.append("del os.environ['E6DATA_MAX_RETRY_ATTEMPTS']\nprint(vars(e6magic.connect(host='127.0.0.1', port=1, username='nb', password=tok('NB_GOOD_TOKEN'))))")
+    cells.append("del os.environ['E6DATA_MAX_RETRY_ATTEMPTS']\n"
+                 "print(vars(e6magic.connect(host='127.0.0.1', port=1, username='nb', password=tok('NB_GOOD_TOKEN'))))")
     nb = nbformat.v4.new_notebook()
     nb.cells = [nbformat.v4.new_code_cell(src) for src in cells]
     NotebookClient(nb, timeout=120, kernel_name="python3", allow_errors=True,
