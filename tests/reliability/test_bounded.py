@@ -11,12 +11,11 @@ from types import SimpleNamespace
 
 import grpc
 import pytest
+from cli_process import running, stop
+from raw_client import Raw, rpc_error, wait_for
 
 from e6magic._proto import e6x_engine_pb2 as pb
 from e6magic.engine.cli import byte_size
-
-from cli_process import running, stop
-from raw_client import Raw, rpc_error, wait_for
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 LONG_SQL = "SELECT sum(a.range * b.range) AS s FROM range(100000) a, range(100000) b"  # minutes of work
