@@ -174,7 +174,7 @@ class QueryRegistry:
         self._encoders = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="e6-encode")
 
     # --- lifecycle ---------------------------------------------------------------------------------
-    def prepare(self, session_id: str, user: str, sql: str, catalog: str, schema: str, colour: str) -> Query:
+    def prepare(self, session_id: str, sql: str, catalog: str, schema: str, colour: str, *, user: str) -> Query:
         query_id = uuid.uuid4().hex
         if len(sql.encode()) > MAX_SQL_BYTES:
             raise EngineError(grpc.StatusCode.INVALID_ARGUMENT,

@@ -111,8 +111,8 @@ class QueryEngineService(pb_grpc.QueryEngineServiceServicer):
                                                                         context.peer()))
 
     def _prepare(self, request, caller: Caller, catalog_name: str) -> pb.PrepareStatementResponse:
-        query = self.registry.prepare(request.sessionId, caller.user, request.queryString, catalog_name,
-                                      request.schema, self.gate.colour_of(caller.md))
+        query = self.registry.prepare(request.sessionId, request.queryString, catalog_name, request.schema,
+                                      self.gate.colour_of(caller.md), user=caller.user)
         return pb.PrepareStatementResponse(engineIP=ENGINE_IP, queryId=query.query_id, sessionId=request.sessionId)
 
     @rpc(new_work=True)
