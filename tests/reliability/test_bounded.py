@@ -49,7 +49,7 @@ def test_a_session_busy_in_a_long_call_does_not_expire(engine_factory):
 
 
 def test_a_late_fetch_of_a_dropped_result_is_not_found_naming_the_query(engine_factory):
-    eng = engine_factory(result_idle=0.5, session_idle=60)
+    eng = engine_factory(result_idle=1.5, session_idle=60)
     client = Raw(eng)
     try:
         idle = client.submit("SELECT * FROM demo.main.orders")
@@ -58,7 +58,7 @@ def test_a_late_fetch_of_a_dropped_result_is_not_found_naming_the_query(engine_f
         client.clear(cleared)
         never_run = client.prepare("SELECT 2")  # its execute (or the prepare's reply) was lost
         assert wait_for(lambda: eng.queries() == {} and eng.result_memory == 0, timeout=10)
-        for qid, why in ((idle, "nobody asked for it in 0.5 s"), (cleared, "cleared"), (never_run, "nobody asked")):
+        for qid, why in ((idle, "nobody asked for it in 1.5 s"), (cleared, "cleared"), (never_run, "nobody asked")):
             error = rpc_error(lambda: client.stub.getNextResultBatch(
                 pb.GetNextResultBatchRequest(sessionId=client.sid, queryId=qid)))
             assert error.code() == grpc.StatusCode.NOT_FOUND
