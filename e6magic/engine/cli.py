@@ -12,7 +12,6 @@ from e6magic.engine.allocator import keep_freed_memory
 from e6magic.engine.queries import DEFAULT_CHUNK_ROWS, DEFAULT_RESULT_IDLE_SECONDS, DEFAULT_SESSION_IDLE_SECONDS
 from e6magic.engine.server import LocalEngine
 
-
 _SIZE = re.compile(r"\s*(\d+(?:\.\d+)?)\s*([kmgt]?)(i?b?)\s*", re.IGNORECASE)
 
 

@@ -122,9 +122,9 @@ class ResultMemory:
             if self.held + nbytes > self.limit:
                 raise EngineError(grpc.StatusCode.RESOURCE_EXHAUSTED,
                                   f"the result of query {query.query_id} is over the engine's result memory of "
-                                  f"{format_bytes(self.limit)} ({format_bytes(self.held - query._reserved)} held by other "
-                                  "results not yet fetched or cleared; max_result_memory, serve --max-result-memory): "
-                                  "add a LIMIT, or fetch and clear other results")
+                                  f"{format_bytes(self.limit)} ({format_bytes(self.held - query._reserved)} held by "
+                                  "other results not yet fetched or cleared; max_result_memory, serve "
+                                  "--max-result-memory): add a LIMIT, or fetch and clear other results")
             self.held += nbytes
             query._reserved += nbytes
 
@@ -174,7 +174,7 @@ class QueryRegistry:
         self._encoders = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="e6-encode")
 
     # --- lifecycle ---------------------------------------------------------------------------------
-    def prepare(self, session_id: str, user: str, sql: str, catalog: str, schema: str, colour: str) -> Query:
+    def prepare(self, session_id: str, sql: str, catalog: str, schema: str, colour: str, *, user: str) -> Query:
         query_id = uuid.uuid4().hex
         if len(sql.encode()) > MAX_SQL_BYTES:
             raise EngineError(grpc.StatusCode.INVALID_ARGUMENT,
@@ -188,7 +188,8 @@ class QueryRegistry:
             statements = one_statement(cursor, sql, query_id)
         finally:
             cursor.close()
-        query = Query(query_id, session_id, user, sql, catalog or self.default_catalog, schema or DEFAULT_SCHEMA, colour,
+        query = Query(query_id, session_id, user, sql, catalog or self.default_catalog, schema or DEFAULT_SCHEMA,
+                      colour,
                       parse_ms=int((time.perf_counter() - started) * 1000),
                       returns_rows=not statements or returns_rows(statements[-1]))
         with self._lock:

@@ -13,8 +13,13 @@ from e6magic._proto import cluster_pb2_grpc, e6x_engine_pb2_grpc
 from e6magic.engine import catalog, functions
 from e6magic.engine.allocator import give_back_freed_memory
 from e6magic.engine.cluster import ClusterService
-from e6magic.engine.queries import (DEFAULT_CHUNK_ROWS, DEFAULT_RESULT_IDLE_SECONDS, DEFAULT_SESSION_IDLE_SECONDS,
-                                    MAX_SQL_BYTES, QueryRegistry)
+from e6magic.engine.queries import (
+    DEFAULT_CHUNK_ROWS,
+    DEFAULT_RESULT_IDLE_SECONDS,
+    DEFAULT_SESSION_IDLE_SECONDS,
+    MAX_SQL_BYTES,
+    QueryRegistry,
+)
 from e6magic.engine.service import QueryEngineService
 from e6magic.engine.sessions import Gatekeeper
 

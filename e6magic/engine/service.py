@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import functools
 import json
+import time
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -111,8 +112,8 @@ class QueryEngineService(pb_grpc.QueryEngineServiceServicer):
                                                                         context.peer()))
 
     def _prepare(self, request, caller: Caller, catalog_name: str) -> pb.PrepareStatementResponse:
-        query = self.registry.prepare(request.sessionId, caller.user, request.queryString, catalog_name,
-                                      request.schema, self.gate.colour_of(caller.md))
+        query = self.registry.prepare(request.sessionId, request.queryString, catalog_name, request.schema,
+                                      self.gate.colour_of(caller.md), user=caller.user)
         return pb.PrepareStatementResponse(engineIP=ENGINE_IP, queryId=query.query_id, sessionId=request.sessionId)
 
     @rpc(new_work=True)
@@ -137,6 +138,7 @@ class QueryEngineService(pb_grpc.QueryEngineServiceServicer):
             raise EngineError(grpc.StatusCode.FAILED_PRECONDITION, f"query {query_id} was prepared but not executed")
         if not self.registry.wait(query, context.is_active):
             raise EngineError(grpc.StatusCode.CANCELLED, f"the caller went away while query {query_id} ran")
+        query.touched = time.monotonic()  # asked for now, not when the wait began
         self.registry.result_or_raise(query)
         return query
 

@@ -5,11 +5,10 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
+from conftest import open_connection
 
 from e6magic.client import InterfaceError
 from e6magic.engine import queries
-
-from conftest import open_connection
 
 
 @pytest.fixture

@@ -11,12 +11,11 @@ from types import SimpleNamespace
 
 import grpc
 import pytest
+from cli_process import running, stop
+from raw_client import Raw, rpc_error, wait_for
 
 from e6magic._proto import e6x_engine_pb2 as pb
 from e6magic.engine.cli import byte_size
-
-from cli_process import running, stop
-from raw_client import Raw, rpc_error, wait_for
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 LONG_SQL = "SELECT sum(a.range * b.range) AS s FROM range(100000) a, range(100000) b"  # minutes of work
@@ -50,7 +49,7 @@ def test_a_session_busy_in_a_long_call_does_not_expire(engine_factory):
 
 
 def test_a_late_fetch_of_a_dropped_result_is_not_found_naming_the_query(engine_factory):
-    eng = engine_factory(result_idle=0.5, session_idle=60)
+    eng = engine_factory(result_idle=1.5, session_idle=60)
     client = Raw(eng)
     try:
         idle = client.submit("SELECT * FROM demo.main.orders")
@@ -59,7 +58,7 @@ def test_a_late_fetch_of_a_dropped_result_is_not_found_naming_the_query(engine_f
         client.clear(cleared)
         never_run = client.prepare("SELECT 2")  # its execute (or the prepare's reply) was lost
         assert wait_for(lambda: eng.queries() == {} and eng.result_memory == 0, timeout=10)
-        for qid, why in ((idle, "nobody asked for it in 0.5 s"), (cleared, "cleared"), (never_run, "nobody asked")):
+        for qid, why in ((idle, "nobody asked for it in 1.5 s"), (cleared, "cleared"), (never_run, "nobody asked")):
             error = rpc_error(lambda: client.stub.getNextResultBatch(
                 pb.GetNextResultBatchRequest(sessionId=client.sid, queryId=qid)))
             assert error.code() == grpc.StatusCode.NOT_FOUND

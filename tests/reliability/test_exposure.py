@@ -11,13 +11,12 @@ import time
 
 import grpc
 import pytest
+from cli_process import running, stop
 
 from e6magic._proto import e6x_engine_pb2 as pb
 from e6magic._proto import e6x_engine_pb2_grpc as pb_grpc
 from e6magic.client import connect
 from e6magic.engine import LocalEngine
-
-from cli_process import running, stop
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 TOKEN = "exposure-token-0123456789"
@@ -92,7 +91,7 @@ def test_a_non_loopback_bind_without_tls_is_refused(host):
     with pytest.raises(ValueError, match="without TLS"):
         LocalEngine(host=host)
     proc = _serve("--host", host)
-    out, err = proc.communicate(timeout=60)
+    _out, err = proc.communicate(timeout=60)
     assert proc.returncode == 2 and "refusing to serve" in err and "--insecure-bind" in err
     assert len(err.strip().splitlines()) == 1
 
@@ -111,7 +110,7 @@ def test_short_tokens_are_refused(token, tmp_path):
         LocalEngine(token=token)
     for args, env in ((("--token", token), None), ((), {"E6MAGIC_ENGINE_TOKEN": token})):
         proc = _serve(*args, env=env)
-        out, err = proc.communicate(timeout=60)
+        _out, err = proc.communicate(timeout=60)
         assert proc.returncode == 2 and "at least 16 characters" in err, err
         assert f"(this one has {len(token)})" in err
         assert len(token) == 1 or token not in err  # the refused token is not echoed
@@ -170,5 +169,5 @@ def test_a_second_engine_on_the_same_port_fails_at_start(engine_factory):
     with pytest.raises(OSError, match=f"cannot listen on 127.0.0.1:{first.port}: the port is in use"):
         LocalEngine(port=first.port).start()
     proc = _serve("--port", str(first.port))
-    out, err = proc.communicate(timeout=60)
+    _out, err = proc.communicate(timeout=60)
     assert proc.returncode == 1 and "the port is in use" in err, err

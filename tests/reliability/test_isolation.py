@@ -8,11 +8,10 @@ import grpc
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from raw_client import Raw, rpc_error, wait_for
 
 from e6magic._proto import e6x_engine_pb2 as pb
 from e6magic.engine.service import QueryEngineService
-
-from raw_client import Raw, rpc_error, wait_for
 
 _SERVICE = pb.DESCRIPTOR.services_by_name["QueryEngineService"]
 # every call the engine answers whose request carries a session id
@@ -91,8 +90,8 @@ def test_get_cataloges_answers_without_a_session_but_checks_a_bearer_token(engin
 def test_a_bearer_caller_is_one_user_apart_from_signed_in_ones(engine, users):
     alice = users[0]
     bearer = (("authorization", f"Bearer {engine.token}"),)
-    qid = alice.stub.prepareStatementV2(pb.PrepareStatementV2Request(catalog="demo", schema="main",
-                                                                      queryString="SELECT 5 AS n"), metadata=bearer).queryId
+    request = pb.PrepareStatementV2Request(catalog="demo", schema="main", queryString="SELECT 5 AS n")
+    qid = alice.stub.prepareStatementV2(request, metadata=bearer).queryId
     alice.stub.executeStatementV2(pb.ExecuteStatementV2Request(queryId=qid), metadata=bearer)
     assert rpc_error(lambda: alice.rows_v1(qid)).code() == grpc.StatusCode.NOT_FOUND
     alice.stub.getResultMetadata(pb.GetResultMetadataRequest(queryId=qid), metadata=bearer)

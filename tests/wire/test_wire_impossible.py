@@ -4,11 +4,11 @@ from __future__ import annotations
 import struct
 
 import pytest
+import wire_thrift_build as tb
 
 from e6magic.wire import ChunkDecodeError, Column, ResultMetadata, VectorType, decode_chunk, decode_metadata
 from e6magic.wire.metadata import encode_metadata
 from e6magic.wire.vector_schema import DECIMAL128_CONST, DECIMAL128_DATA
-import wire_thrift_build as tb
 
 LONG, DECIMAL = VectorType.LONG.value, VectorType.DECIMAL128.value
 
