@@ -86,11 +86,11 @@ TABLES = {"magic-options": magic_options, "config": config_options, "engine-cli"
 
 
 def render(text: str) -> str:
-    """``text`` with every generated block rewritten; raises SystemExit for a missing marker."""
+    """``text`` with every generated block rewritten; raises SystemExit unless each marker pair is there once."""
     for name, make in TABLES.items():
         pattern = re.compile(rf"(<!-- generated: {name} -->\n).*?(<!-- end: {name} -->)", re.DOTALL)
-        if not pattern.search(text):
-            raise SystemExit(f"README.md has no <!-- generated: {name} --> ... <!-- end: {name} --> block")
+        if len(pattern.findall(text)) != 1 or text.count(f"<!-- generated: {name} -->") != 1:
+            raise SystemExit(f"README.md needs exactly one <!-- generated: {name} --> ... <!-- end: {name} --> block")
         text = pattern.sub(lambda m: m[1] + make() + "\n" + m[2], text)
     return text
 
