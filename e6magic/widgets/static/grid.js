@@ -125,7 +125,7 @@ function render({ model, el }) {
   downloadParquet.title = "every row of the result as Parquet, in the current sort order";
   const downloadNote = h("span", "e6-download-note");
   downloadNote.setAttribute("role", "status");
-  bar.append(info, pager, copy, download, downloadParquet, downloadNote);
+  bar.append(info, pager, copy, download, downloadParquet, profileBtn, filterBtn, downloadNote);
   const error = h("div", "e6-error");
   const scroller = h("div", "e6-grid-scroll");
   const table = h("table", "e6-grid-table");
