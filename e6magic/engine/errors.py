@@ -43,7 +43,8 @@ def status_code_for(exc: BaseException) -> grpc.StatusCode:
 
 def query_error(exc: BaseException, query_id: str) -> EngineError:
     """The engine's answer to a failed query: DuckDB's message, the query id, the mapped code."""
-    message = " ".join(str(exc).split())
+    # DuckDB's own line breaks stay: a parser error's "LINE 1: ..." and its caret line only read right apart.
+    message = "\n".join(line.rstrip() for line in str(exc).strip().splitlines() if line.strip())
     # Clients re-authenticate on INTERNAL + "Access denied" (wire §2.4): a SQL error must never look like that.
     message = message.replace("Access denied", "Access refused")
     return EngineError(status_code_for(exc), f"{message} (query id: {query_id})")

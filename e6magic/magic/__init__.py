@@ -13,7 +13,7 @@ __all__ = ["E6Magic", "E6SqlMagics", "load_ipython_extension", "unload_ipython_e
 
 def load_ipython_extension(ip: Any) -> None:
     """Register the magics, `%config E6Magic`, the awaited-cell rewrite and the completer."""
-    from e6magic.magic import completer, transform
+    from e6magic.magic import completer, display, transform
 
     if "E6SqlMagics" in ip.magics_manager.registry:
         return
@@ -26,16 +26,18 @@ def load_ipython_extension(ip: Any) -> None:
     magics = E6SqlMagics(ip, config)
     ip.register_magics(magics)
     transform.install(ip)
+    display.install_exception_hook(ip)
     completer.install(ip, magics.session)
     atexit.register(_shutdown, weakref.ref(magics))
 
 
 def unload_ipython_extension(ip: Any) -> None:
     """Undo `load_ipython_extension`: cancel running queries, close connections, stop the local engine."""
-    from e6magic.magic import completer, transform
+    from e6magic.magic import completer, display, transform
 
     magics = ip.magics_manager.registry.pop("E6SqlMagics", None)
     transform.uninstall(ip)
+    display.uninstall_exception_hook(ip)
     completer.uninstall(ip)
     if magics is None:
         return

@@ -24,6 +24,7 @@ class E6Magic(Configurable):
     output = CaselessStrEnum(["pandas", "arrow", "polars"], default_value="pandas",
                              help="Type of output variables and of `_e6.result`.").tag(config=True)
     short_errors = Bool(True, help="Show a failed query as one line (the cell still fails); False: full traceback.").tag(config=True)
+    thousands = Bool(True, help="Numbers in status lines and grid cells with thousands separators (1,000,000); False: 1000000.").tag(config=True)
     progress = Bool(True, help="Show the live status line (query id, state, elapsed, rows, Cancel).").tag(config=True)
     feedback = Int(1, help="0: silent; 1: one-line notes (engine started, rows, time); 2: also the SQL sent.").tag(config=True)
     bind_params = Bool(True, help="Bind `:name` from the notebook namespace as a safe literal.").tag(config=True)

@@ -2,10 +2,13 @@
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from IPython.display import display
+
+from e6magic.magic.summary import Outcome
 
 
 def _widgets() -> Any:
@@ -25,6 +28,18 @@ def schema_tree(connection: Any) -> str:
             lines.append(f"  {database}")
             lines.extend(f"    {table}" for table in sorted(connection.get_tables(catalog, database)))
     return "\n".join(lines) if lines else "(no catalogs)"
+
+
+_FIRST_TABLE = re.compile(r"\bFROM\s+((?:\"[^\"]+\"|[A-Za-z_][\w$]*)(?:\.(?:\"[^\"]+\"|[A-Za-z_][\w$]*))*)", re.I)
+
+
+def download_stem(sql: str) -> str:
+    """A download's name from its query: the first table it reads (``demo.main.orders`` -> ``orders``), or ""."""
+    match = _FIRST_TABLE.search(sql)
+    if not match:
+        return ""
+    last = match.group(1).split(".")[-1].strip('"')
+    return "" if last.lower() in ("range", "read_csv", "read_parquet", "generate_series") else last
 
 
 def plan_text(plan: Any, max_nodes: int = 40) -> str:
@@ -60,21 +75,25 @@ class HtmlTable:
         self.table, self.limit, self.seconds, self.query_id = table, limit, seconds, query_id
         self.total_rows = total_rows  # the result's row count when the table holds only its first rows
 
+    def outcome(self) -> Outcome:
+        rows = self.table.num_rows if self.total_rows is None else self.total_rows
+        return Outcome("finished", self.seconds or 0.0, self.query_id, rows, self.table.num_columns)
+
     def footer(self) -> str:
         rows = self.table.num_rows if self.total_rows is None else self.total_rows
-        shown = f"showing {min(self.table.num_rows, self.limit):,} of " if rows > self.limit else ""
-        took = "" if self.seconds is None else f" in {self.seconds:.3f} s"
-        qid = f" · query {self.query_id}" if self.query_id else ""
-        return f"{shown}{rows:,} row{'s' if rows != 1 else ''}{took}{qid}"
+        shown = f"first {min(self.table.num_rows, self.limit):,} shown · " if rows > self.limit else ""
+        return shown + self.outcome().text()
 
     def _repr_html_(self) -> str:
         head = "".join(f"<th>{html.escape(str(name))}</th>" for name in self.table.column_names)
+        rows = self.table.num_rows if self.total_rows is None else self.total_rows
+        shown = f"first {min(self.table.num_rows, self.limit):,} shown · " if rows > self.limit else ""
         body = []
         for row in self.table.slice(0, self.limit).to_pylist():
             cells = "".join(f"<td>{html.escape('NULL' if v is None else str(v))}</td>" for v in row.values())
             body.append(f"<tr>{cells}</tr>")
         return (f'<table class="e6-table"><thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table>'
-                f'<div class="e6-footer"><small>{html.escape(self.footer())}</small></div>')
+                f'<div class="e6-footer"><small>{html.escape(shown)}</small>{self.outcome().html()}</div>')
 
     def __repr__(self) -> str:
         return self.table.slice(0, self.limit).to_pandas().to_string() + "\n" + self.footer()
@@ -101,20 +120,34 @@ class Display:
         if widgets is None:
             return None
         status = widgets.QueryStatus(handle)
-        status.show()  # remembers its output, so the saved notebook ends with the final state
+        status.show()
         return status
 
-    def stream(self) -> StreamedGrid | None:
-        """A grid fed while rows arrive (kernel with widgets only), else None."""
+    def conclude(self, status: Any, outcome: Outcome | None) -> bool:
+        """The live status line becomes ``outcome``'s static line (None: it goes, the error says it all).
+
+        Returns whether a line now shows the outcome (so the cell's error need not repeat it).
+        """
+        if status is None:
+            return False
+        status.finish(outcome.state if outcome is not None else "failed")
+        status.conclude(_Final(outcome))
+        return outcome is not None
+
+    def stream(self, handle: Any = None) -> StreamedGrid | None:
+        """A grid fed while rows arrive (kernel with widgets only), else None; its downloads are named after
+        the first table ``handle``'s SQL reads, else its query id."""
         widgets = self._use_widgets()
         if widgets is None:
             return None
-        return StreamedGrid(widgets.ResultGrid, max(1, self.config.display_limit))
+        qid = str(getattr(handle, "query_id", "") or "")
+        stem = download_stem(str(getattr(handle, "sql", "") or "")) or (f"query-{qid[:8]}" if qid else "")
+        return StreamedGrid(widgets.ResultGrid, max(1, self.config.display_limit), stem, self.config.thousands)
 
     def result(self, table: Any, seconds: float | None, query_id: str | None, total_rows: int | None = None) -> None:
         widgets = self._use_widgets()
         if widgets is not None:
-            widgets.ResultGrid(table, page_size=max(1, self.config.display_limit)).show()
+            widgets.ResultGrid(table, page_size=max(1, self.config.display_limit), thousands=self.config.thousands).show()
         else:
             display(HtmlTable(table, self.config.display_limit, seconds, query_id, total_rows))
 
@@ -127,15 +160,19 @@ class Display:
         return lambda: schema_tree(connection)
 
     def plan_slot(self) -> Any:
-        """`--explain` in a kernel: a place above the result, headed "Plan", that `plan` fills once the query ends."""
+        """`--explain` in a kernel: a place above the result, headed "Plan", that `plan` fills once the query ends.
+
+        Two outputs, as every widget has (see widgets/_base.py): the saved twin first, then the live view.
+        """
         if self._use_widgets() is None:
             return None
-        return display(_Text("Plan: shown when the query has finished"), display_id=True)
+        return (display(_Text("Plan: shown when the query has finished"), display_id=True),
+                display(_Text(""), display_id=True))
 
     def no_plan(self, slot: Any) -> None:
         """The query did not finish: its plan's place says so instead of promising a plan."""
         if slot is not None:
-            slot.update(_Text("Plan: none, the query did not finish"))
+            slot[0].update(_Text("Plan: none, the query did not finish"))
 
     def plan(self, plan: Any, slot: Any = None) -> None:
         widgets = self._use_widgets()
@@ -144,10 +181,10 @@ class Display:
             if slot is None:
                 view.show()
             else:
-                slot.update(view)
-                view._display_handle = slot
+                twin, live = slot
+                view.show_in(twin, live)
         else:
-            display(_Text(plan_text(plan)))
+            display(_Text(plan_text(plan), "e6-plan"))
 
     def sql(self, statements: list[tuple[str, Mapping[str, Any] | None]]) -> None:
         """`--show-sql`: the SQL as it would be sent, with bound values listed apart (never pasted)."""
@@ -178,13 +215,14 @@ class StreamedGrid:
     of the cell, and hands new batches to the widget there (widgets are not touched from workers).
     """
 
-    def __init__(self, grid_class: Any, page_size: int) -> None:
+    def __init__(self, grid_class: Any, page_size: int, name: str | None = None, thousands: bool = True) -> None:
+        self.name = name
+        self.thousands = thousands
         self.batches: list[Any] = []
         self.grid: Any = None
         self._grid_class = grid_class
         self._page_size = page_size
         self._handed = 0
-        self._handle: Any = None
 
     def pump(self) -> None:
         arrived = len(self.batches)  # list.append is atomic: read a length, then only those items
@@ -192,8 +230,9 @@ class StreamedGrid:
             return
         new, self._handed = self.batches[self._handed:arrived], arrived
         if self.grid is None:
-            self.grid = self._grid_class(new[0].schema, page_size=self._page_size)
-            self._handle = display(self.grid, display_id=True)
+            self.grid = self._grid_class(new[0].schema, page_size=self._page_size, download_name=self.name or "",
+                                         thousands=self.thousands)
+            self.grid.show()
         for batch in new:
             self.grid.append(batch)
 
@@ -205,8 +244,9 @@ class StreamedGrid:
         """
         self.pump()
         if self.grid is None:
-            self.grid = self._grid_class(table, page_size=self._page_size)
-            display(self.grid)
+            self.grid = self._grid_class(table, page_size=self._page_size, download_name=self.name or "",
+                                         thousands=self.thousands)
+            self.grid.show()
             return self.grid
         if window is not None:
             from e6magic.widgets import EnginePager
@@ -214,26 +254,75 @@ class StreamedGrid:
             cursor, sql, total = window
             self.grid.page_from(EnginePager(cursor, sql), total)
         else:
-            self.grid.done()
-        self._handle.update(self.grid)  # the saved notebook's fallback shows every row's count
+            self.grid.done()  # the grid's twin, the saved form, now shows the first page and every row's count
         return self.grid
 
-    def abandon(self, reason: str) -> None:
-        """The query failed or was cancelled: the partial grid is replaced by a one-line note."""
+    def abandon(self) -> None:
+        """The query failed or was cancelled: the partial grid goes (the status line or the error says why)."""
         if self.grid is None:
             return
-        rows = self.grid.row_count
-        self._handle.update(_Text(f"e6sql: result discarded after {rows:,} row{'' if rows == 1 else 's'}: {reason}"))
-        self.grid.close()
+        self.grid.withdraw()
         self.grid = None
 
 
 class _Text:
-    def __init__(self, text: str) -> None:
+    """Text shown as ``<pre>`` where HTML is read and as itself in a terminal (never an object repr)."""
+
+    def __init__(self, text: str, css_class: str = "e6-sql") -> None:
         self.text = text
+        self.css_class = css_class
 
     def __repr__(self) -> str:
         return self.text
 
     def _repr_html_(self) -> str:
-        return f"<pre class='e6-sql'>{html.escape(self.text)}</pre>"
+        return f"<pre class='{self.css_class}'>{html.escape(self.text)}</pre>"
+
+
+class _Final:
+    """A statement's final line, static (no widget): what stays in the output and in a saved notebook."""
+
+    def __init__(self, outcome: Outcome | None) -> None:
+        self.outcome = outcome
+
+    def _repr_mimebundle_(self, **_kwargs: Any) -> dict[str, str]:
+        if self.outcome is None:
+            return {"text/html": "", "text/plain": ""}
+        return {"text/html": self.outcome.html(), "text/plain": self.outcome.text()}
+
+
+class Interrupted(KeyboardInterrupt):
+    """The stop button (or Ctrl-C) cancelled a query: one line, the cancel's, and no traceback.
+
+    Still a ``KeyboardInterrupt``, so Run All stops and ``except KeyboardInterrupt`` still catches it.
+    ``e6_shown`` is True when the status line already shows that line.
+    """
+
+    def __init__(self, line: str, shown: bool = False) -> None:
+        super().__init__(line)
+        self.e6_shown = shown
+
+    def _render_traceback_(self) -> list[str]:
+        return [f"e6sql: {self}"]
+
+
+def show_exception(shell: Any, etype: type, value: BaseException, tb: Any, tb_offset: int | None = None) -> None:
+    """IPython's custom exception hook for e6magic's outcomes: an outcome its status line already shows
+    (a cancel) prints nothing more; the cell still fails, so Run All stops. Anything else shows as usual."""
+    if getattr(value, "e6_shown", False):
+        return None
+    shell.showtraceback((etype, value, tb), tb_offset=tb_offset, running_compiled_code=True)
+    return None
+
+
+def install_exception_hook(shell: Any) -> None:
+    """Route cancels the status line has shown to ``show_exception``, unless the shell has its own hook."""
+    from e6magic.client import QueryCancelled
+
+    if shell.custom_exceptions in ((), None):
+        shell.set_custom_exc((Interrupted, QueryCancelled), show_exception)
+
+
+def uninstall_exception_hook(shell: Any) -> None:
+    if Interrupted in (shell.custom_exceptions or ()):
+        shell.set_custom_exc((), None)

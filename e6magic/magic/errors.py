@@ -1,4 +1,5 @@
-"""Short errors: a failed query becomes one line (engine text, query id, a hint) that still fails the cell.
+"""Short errors: a failed query becomes its engine text (its own line breaks kept), the query id once and a
+hint where one fits; no traceback, and the cell still fails.
 
 IPython renders an exception through its ``_render_traceback_`` when it has one, so the short
 error prints one line, and the cell still counts as failed: Run All, nbclient and papermill
@@ -14,9 +15,12 @@ from IPython.core.error import UsageError
 
 
 _CLASSES: dict[type, type] = {}
-_UNKNOWN_TABLE = re.compile(r"Table with name \S+ does not exist|table .* (?:not found|does not exist)", re.IGNORECASE)
-_SYNTAX = re.compile(r"Parser Error|syntax error", re.IGNORECASE)  # INVALID_ARGUMENT also covers binder errors
+# The client's class says what kind of error it is. Among syntax errors, the `:name` / `{{ }}` hint fits only
+# where the parser stopped at one of those characters (the token it quotes): a reserved word used as a name is
+# a syntax error too, and the hint would mislead there.
+_STOPPED_AT_PARAMETER = re.compile(r'at or near "(?::|::|\{|\}|\{\{|\}\})"|at end of input.*:', re.I)
 _SECRETS = re.compile(r"(?i)(token|password|secret)=\S+")
+_QUERY_ID = re.compile(r"\s*\(query id: [^)]*\)")
 
 HINT_TABLE = "hint: check the name and --catalog/--database; Tab completes table names in %%e6sql cells"
 HINT_SYNTAX = "hint: `:name` is a bound parameter, write `::` for a cast; -j for {{ }} templates"
@@ -28,7 +32,7 @@ def _short_class(original: type) -> type:
         name = original.__name__
         cls = type(name, (original,), {
             "__str__": lambda self: self.args[0] if self.args else name,
-            "_render_traceback_": lambda self: [f"\x1b[0;31m{name}\x1b[0m: {self}"],
+            "_render_traceback_": lambda self: [f"\x1b[0;31m{name}\x1b[0m: {self}"],  # one string: its lines kept
             "__module__": original.__module__,
             "__qualname__": original.__qualname__,
             "e6_short": True,
@@ -38,32 +42,42 @@ def _short_class(original: type) -> type:
 
 
 def message(exc: BaseException) -> str:
-    """One line for ``exc``: what the engine said, the query id, and a hint where one helps."""
+    """What the engine said (its line breaks kept, so caret lines point right), the query id once on the
+    first line, and a hint where one fits the error."""
     # imported here, not at the top: %load_ext must not load grpc (an error means the client is loaded already)
-    from e6magic.client.exceptions import ObjectNotFound, OperationalError, SqlSyntaxError
+    from e6magic.client.exceptions import OperationalError
 
     # the client's own line for the link and the engine's state (it names the call, the endpoint, the deadline)
     text = str(exc if isinstance(exc, OperationalError) else getattr(exc, "engine_message", "") or exc).strip()
-    first = text.splitlines()[0] if text else type(exc).__name__
-    first = _SECRETS.sub(r"\1=***", first)
+    lines = [_SECRETS.sub(r"\1=***", line.rstrip()) for line in _QUERY_ID.sub("", text).splitlines() if line.strip()]
+    if not lines:
+        lines = [type(exc).__name__]
     qid = getattr(exc, "query_id", None)
-    parts = [first]
-    if qid and str(qid) not in first:
-        parts.append(f"(query id: {qid})")
-    code = getattr(getattr(exc, "grpc_code", None), "name", "")
-    if isinstance(exc, ObjectNotFound) or (code == "" and _UNKNOWN_TABLE.search(first)):
-        parts.append(f"- {HINT_TABLE}")
-    elif isinstance(exc, SqlSyntaxError) or _SYNTAX.search(first):
-        parts.append(f"- {HINT_SYNTAX}")
-    return " ".join(parts)
+    if qid:
+        lines[0] += f" (query id: {qid})"
+    hint = _hint(exc, text)
+    if hint:
+        lines.append(hint)
+    return "\n".join(lines)
 
 
-def shorten(exc: BaseException) -> BaseException:
-    """An instance of ``type(exc)`` (a subclass) with a one-line message and no traceback shown."""
-    if isinstance(exc, UsageError) or getattr(exc, "e6_short", False):
+def _hint(exc: BaseException, text: str) -> str:
+    from e6magic.client.exceptions import ObjectNotFound, SqlSyntaxError
+
+    if isinstance(exc, ObjectNotFound):
+        return HINT_TABLE
+    if isinstance(exc, SqlSyntaxError) and _STOPPED_AT_PARAMETER.search(text):
+        return HINT_SYNTAX
+    return ""
+
+
+def shorten(exc: BaseException, text: str | None = None) -> BaseException:
+    """An instance of ``type(exc)`` (a subclass) with a short message (``text`` or ``message(exc)``) and no
+    traceback shown."""
+    if isinstance(exc, UsageError) or (getattr(exc, "e6_short", False) and text is None):
         return exc
     cls = _short_class(type(exc))
     short: Any = cls.__new__(cls)
-    BaseException.__init__(short, message(exc))
+    BaseException.__init__(short, message(exc) if text is None else text)
     short.__dict__.update(getattr(exc, "__dict__", {}))
     return short

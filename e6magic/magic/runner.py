@@ -183,11 +183,11 @@ async def drive_async(plan: Plan[T]) -> T:
         except Exception as exc:  # noqa: BLE001
             error = exc
         if isinstance(error, KeyboardInterrupt):
-            # the plan gets one chance to mark its widgets; then the cell ends
+            # the plan gets one chance to mark its widgets and word the interrupt; then the cell ends
             try:
                 plan.throw(error)
-            except KeyboardInterrupt:
-                pass
+            except KeyboardInterrupt as stopped:
+                raise stopped.with_traceback(None) from None
             raise KeyboardInterrupt() from None
 
 

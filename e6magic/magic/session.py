@@ -17,11 +17,12 @@ from e6magic.magic.connections import (
     resolve,
     with_token,
 )
-from e6magic.magic.display import Display
+from e6magic.magic.display import Display, Interrupted
 from e6magic.magic.last import LastQuery, pandas_frame
 from e6magic.magic.params import render_template, to_client_params
 from e6magic.magic.runner import Plan, Work
 from e6magic.magic.sqltext import split_statements
+from e6magic.magic.summary import Outcome
 
 FINAL = ("finished", "cancelled", "failed")
 WINDOW_ROWS = 10_000  # a result too big to keep shows at least this many rows without asking the engine again
@@ -257,7 +258,7 @@ class Session:
         shown = is_last and cell is not None and cmd.target is None
         # --explain: the plan's place comes first, above the status and the grid, and is filled at the end
         self._plan_slot = self.display.plan_slot() if cmd.explain and is_last else None
-        stream = self.display.stream() if shown else None
+        stream = self.display.stream(handle) if shown else None
 
         def tick() -> None:
             if status is not None:
@@ -278,19 +279,22 @@ class Session:
                     lambda: collect(cursor, handle, limit, into, keep, window_rows), cancel=handle.cancel, tick=tick)
         except KeyboardInterrupt:
             handle.cancel()
-            if status is not None:
-                status.finish("cancelled", "interrupted")
-            if stream is not None:
-                stream.abandon("cancelled (interrupted)")
+            line = self._cancelled(status, stream, handle, started)
             self.display.no_plan(self._plan_slot)
-            raise
+            raise Interrupted(line.text(), shown=status is not None) from None
         except Exception as exc:
-            if status is not None:
-                status.finish(None, errors.message(exc))
-            if stream is not None:
-                stream.abandon(errors.message(exc))
+            from e6magic.client import QueryCancelled
+
             self.display.no_plan(self._plan_slot)
             last.error = self._error(exc)
+            if isinstance(exc, QueryCancelled) or (status is not None and status.cancel_requested):
+                line = self._cancelled(status, stream, handle, started)
+                last.error = errors.shorten(exc, line.text())
+                last.error.e6_shown = status is not None  # type: ignore[union-attr]
+            else:
+                self.display.conclude(status, None)  # the error, shown once, says what happened
+                if stream is not None:
+                    stream.abandon()
             raise last.error from None
         finally:
             last.finished()
@@ -299,11 +303,8 @@ class Session:
             if last.total_rows is not None:  # only a window was kept: other pages are read from the engine
                 window = (lambda: self._cursor(connection, cmd), handle.sql, last.total_rows)
             last.grid = stream.done(last.table, window)
-        if status is not None:
-            kept = "" if last.total_rows is None else (
-                f"{last.total_rows:,} rows: the first {last.table.num_rows:,} kept, other pages read from the engine")
-            status.finish("finished", kept)
         last.timings.update(_timings(handle, started))
+        self.display.conclude(status, self._outcome(last))
         if cmd.explain and is_last:
             last._plan = yield Work(cursor.explain_analyse)
         elif last.total_rows is not None:
@@ -320,6 +321,25 @@ class Session:
         if not is_last:
             cursor.close()  # clears it on the engine; only the last query stays for _e6.plan()
         return last
+
+    def _cancelled(self, status: Any, stream: Any, handle: Any, started: float) -> Outcome:
+        """A cancel, whoever asked for it: the status line says so in one wording; a partial grid goes."""
+        line = Outcome("cancelled", time.perf_counter() - started, str(handle.query_id),
+                       rows=int(getattr(handle, "rows_fetched", 0) or 0), thousands=self.config.thousands)
+        self.display.conclude(status, line)
+        if stream is not None:
+            stream.abandon()
+        return line
+
+    def _outcome(self, last: LastQuery) -> Outcome:
+        """The finished line: the result's own counts (a --limit's, a window's whole), not the rows read."""
+        value = last.table if last.table is not None else last.value
+        columns = None
+        if value is not None:
+            columns = value.num_columns if hasattr(value, "num_columns") else len(getattr(value, "columns", ()))
+        kept = last.table.num_rows if last.total_rows is not None and last.table is not None else None
+        return Outcome("finished", last.timings.get("total", 0.0), last.query_id, last.row_count, columns, kept,
+                       thousands=self.config.thousands)
 
     def _replace_last(self, last: LastQuery) -> None:
         previous, self.last = self.last, last
@@ -367,12 +387,11 @@ class Session:
                 last.timings.update(_timings(handle, started))
                 if is_last and cmd.target is not None:
                     ns[cmd.target] = last.result()  # filled only with the complete result
-                if status is not None:
-                    status.finish("finished")
+                self.display.conclude(status, self._outcome(last))
             except BaseException as exc:  # noqa: BLE001 - kept on the handle for _e6
                 last.error = self._error(exc)
-                if status is not None:
-                    status.finish(None, errors.message(exc))
+                self.display.conclude(status, Outcome("failed", time.perf_counter() - started, last.query_id,
+                                                      note=errors.message(exc)))
             finally:
                 last.finished()
 

@@ -7,6 +7,8 @@ from typing import Any
 
 import pyarrow as pa
 
+from e6magic.client.sqltypes import sql_type
+
 MAX_CELL_CHARS = 1000
 _NUMERIC_KINDS = (pa.types.is_integer, pa.types.is_floating, pa.types.is_decimal)
 
@@ -16,11 +18,12 @@ def is_numeric(dtype: pa.DataType) -> bool:
 
 
 def type_label(dtype: pa.DataType) -> str:
-    return str(dtype)
+    """The column's SQL type name, as the schema browser names it (`BIGINT`, not `int64`)."""
+    return sql_type(dtype)
 
 
-def cell_text(value: Any) -> str | None:
-    """One value as text; big ints stay exact (JSON numbers would round past 2**53)."""
+def cell_text(value: Any, limit: int | None = MAX_CELL_CHARS) -> str | None:
+    """One value as text, cut at ``limit`` characters; big ints stay exact (JSON numbers would round past 2**53)."""
     if value is None:
         return None
     if isinstance(value, bool):
@@ -37,15 +40,31 @@ def cell_text(value: Any) -> str | None:
         text = json.dumps(value, default=str, ensure_ascii=False)
     else:
         text = str(value)
-    if len(text) > MAX_CELL_CHARS:
-        return text[:MAX_CELL_CHARS] + "…"
+    if limit is not None and len(text) > limit:
+        return text[:limit] + "…"
     return text
+
+
+def full_text(value: Any) -> str | None:
+    """A value as a file gets it: whole, nested values as JSON, blobs as hex."""
+    return cell_text(_jsonable(value), limit=None)
 
 
 def table_rows(table: pa.Table) -> list[list[str | None]]:
     """A small table (one page) as rows of display strings."""
-    columns = [[cell_text(v) for v in _pylist(col)] for col in table.columns]
+    columns = [[cell_text(_jsonable(v)) for v in _pylist(col)] for col in table.columns]
     return [list(row) for row in zip(*columns)] if columns else [[] for _ in range(table.num_rows)]
+
+
+def _jsonable(value: Any) -> Any:
+    """Arrow hands a MAP value over as a list of (key, value) pairs: shown as the JSON object it stands for."""
+    if isinstance(value, list) and value and all(isinstance(p, tuple) and len(p) == 2 for p in value):
+        return {str(k): _jsonable(v) for k, v in value}
+    if isinstance(value, list):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    return value
 
 
 def _pylist(column: pa.ChunkedArray) -> list[Any]:

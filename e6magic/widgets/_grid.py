@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import math
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -12,12 +13,12 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import traitlets as t
 
+from e6magic.widgets import _export
 from e6magic.widgets._base import STATIC, E6Widget, esc, one_line
 from e6magic.widgets._cells import is_numeric, table_rows, type_label
 from e6magic.widgets._explore import Explore
 
 MAX_PAGE_SIZE = 1000
-FALLBACK_ROWS = 10
 
 # (start, size, sort column position or None, descending) -> that page's rows
 Pager = Callable[[int, int, "int | None", bool], pa.Table]
@@ -54,6 +55,8 @@ class ResultGrid(Explore, E6Widget):
     rows = t.List().tag(sync=True)          # the current page, display strings or None
     error = t.Unicode("").tag(sync=True)
     kept_rows = t.Int(-1).tag(sync=True)    # rows held in the kernel when pages come from a pager; -1: all
+    download_name = t.Unicode("").tag(sync=True)  # the file's stem: the output variable, else the query
+    thousands = t.Bool(True).tag(sync=True)  # numbers shown as 1,000,000 (the view only; data stays plain)
 
     def __init__(self, source: Any = None, page_size: int = 50, **kwargs: Any) -> None:
         super().__init__(page_size=_clamp_page_size(page_size), **kwargs)
@@ -180,14 +183,54 @@ class ResultGrid(Explore, E6Widget):
     def _msg_page_size(self, content: dict[str, Any]) -> None:
         self._from_view(self.set_page_size, _int(content.get("page_size"), self.page_size))
 
+    def _msg_download(self, content: dict[str, Any]) -> None:
+        fmt = content.get("format")
+        if fmt in _export.FORMATS:
+            self._worker().submit(self.download, fmt)
+
+    def download(self, fmt: str) -> int:
+        """Send the whole result to the view as a ``fmt`` file (csv or parquet), in chunks, with progress.
+
+        From the kept rows in the current sort order, or, past the window, read again from the engine; the
+        file is never whole in the kernel. Returns the rows written.
+        """
+        with self._lock:
+            total, schema = self.row_count, self._schema if self._schema is not None else pa.schema([])
+            if self._pager is not None and hasattr(self._pager, "batches"):
+                position = schema.names.index(self.sort_column) if self.sort_column else None
+                batches: Any = self._pager.batches(position, self.sort_descending)
+            else:
+                batches = _export.table_batches(self.table, self._order)
+        name = _export.file_name(self.download_name or f"query-{self.query_id[:8] or 'result'}", fmt)
+        sink = _export.ChunkSink(lambda chunk: self.send({"kind": "download_chunk"}, [chunk]))
+        sent = [0.0]
+
+        def progress(rows: int) -> None:
+            now = time.monotonic()
+            if now - sent[0] > 0.25:
+                sent[0] = now
+                self.send({"kind": "download_progress", "rows": rows, "total": total, "bytes": sink.tell()})
+
+        try:
+            rows = _export.write(batches, schema, fmt, sink, progress)
+        except Exception as exc:  # noqa: BLE001 - shown in the grid's bar; the view stays usable
+            self.send({"kind": "download_error", "message": f"download failed: {one_line(exc, 300)}"})
+            return 0
+        self.send({"kind": "download_done", "name": name, "mime": _export.FORMATS[fmt], "rows": rows,
+                   "bytes": sink.tell()})
+        return rows
+
+    def _worker(self) -> ThreadPoolExecutor:
+        if self._pager_worker is None:
+            self._pager_worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="e6-grid-page")
+        return self._pager_worker
+
     def _from_view(self, action: Callable[..., None], *args: Any) -> None:
         """Kept rows answer at once; a pager's query runs on the grid's own worker, in request order."""
         if self._pager is None:
             action(*args)
             return
-        if self._pager_worker is None:
-            self._pager_worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="e6-grid-page")
-        self._pager_worker.submit(action, *args)
+        self._worker().submit(action, *args)
 
     def wait_idle(self, timeout: float | None = None) -> None:
         """Wait until the pages the view asked for are shown (tests and scripts)."""
@@ -278,12 +321,22 @@ class ResultGrid(Explore, E6Widget):
 
     def fallback_html(self) -> str:
         head = "".join(f"<th>{esc(c['name'])}<br><small>{esc(c['type'])}</small></th>" for c in self.columns)
-        body = "".join("<tr>" + "".join("<td><i>NULL</i></td>" if v is None else f"<td>{esc(v)}</td>"
-                                         for v in row) + "</tr>" for row in self.rows[:FALLBACK_ROWS])
+        numeric = [bool(c.get("numeric")) for c in self.columns]
+        body = "".join("<tr>" + "".join(_td(v, n) for v, n in zip(row, numeric)) + "</tr>" for row in self.rows)
         sort = f", sorted by {esc(self.sort_column)}{' desc' if self.sort_descending else ''}" if self.sort_column else ""
-        caption = f"{esc(self.fallback_text())}{sort}; first {min(len(self.rows), FALLBACK_ROWS)} rows shown"
-        return (f'<div class="e6-grid"><table><caption style="caption-side:bottom">{caption}</caption>'
+        start = self.page * self.page_size
+        shown = (f"rows {start + 1:,}-{start + len(self.rows):,} of {self.row_count:,}"
+                 if len(self.rows) < self.row_count else f"all {self.row_count:,} rows")
+        caption = f"{esc(self.fallback_text())}{sort}; {shown}"
+        return (f'<div class="e6-grid-static"><table style="border-collapse:collapse;font-size:12px">'
+                f'<caption style="caption-side:bottom;text-align:left;opacity:0.7;white-space:nowrap">{caption}</caption>'
                 f"<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>")
+
+
+def _td(value: str | None, numeric: bool) -> str:
+    if value is None:
+        return "<td><i>NULL</i></td>"
+    return f'<td style="text-align:right">{esc(value)}</td>' if numeric else f"<td>{esc(value)}</td>"
 
 
 def _clamp_page_size(page_size: int) -> int:

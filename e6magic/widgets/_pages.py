@@ -1,7 +1,7 @@
 """Pages of a query's result read from the engine (ORDER BY / LIMIT / OFFSET): the grid's source past its window."""
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pyarrow as pa
@@ -15,10 +15,14 @@ def page_sql(sql: str, start: int, size: int, sort_position: int | None = None, 
     """
     if start < 0 or size < 1:
         raise ValueError(f"no page starts at row {start} with {size} rows")
-    order = ""
-    if sort_position is not None:
-        order = f" ORDER BY {int(sort_position) + 1} {'DESC' if descending else 'ASC'} NULLS LAST"
+    order = _order_by(sort_position, descending)
     return f"SELECT * FROM (\n{sql}\n) AS e6_page{order} LIMIT {int(size)} OFFSET {int(start)}"
+
+
+def _order_by(sort_position: int | None, descending: bool) -> str:
+    if sort_position is None:
+        return ""
+    return f" ORDER BY {int(sort_position) + 1} {'DESC' if descending else 'ASC'} NULLS LAST"
 
 
 class EnginePager:
@@ -48,3 +52,12 @@ class EnginePager:
     def over(self, sql: str) -> EnginePager:
         """A pager for another query on the same connection (the filtered result)."""
         return EnginePager(self._cursor, sql)
+
+    def batches(self, sort_position: int | None = None, descending: bool = False) -> Iterator[pa.RecordBatch]:
+        """The whole result again from the engine, sorted if asked, a record batch at a time (a download)."""
+        cursor = self._cursor()
+        try:
+            cursor.execute(f"SELECT * FROM (\n{self.sql}\n) AS e6_all{_order_by(sort_position, descending)}")
+            yield from cursor.fetch_arrow_reader()
+        finally:
+            cursor.close()

@@ -108,7 +108,7 @@ class PlanView(E6Widget):
         error = f"<p><i>{esc(self.error)}</i></p>" if self.error else ""
         note = f"<p>{esc(self.note)}</p>" if self.note else ""
         title = f"<h4>{esc(self.title)}</h4>" if self.title else ""
-        return f'<div class="e6-plan">{title}<p><b>{esc(self.fallback_text())}</b></p>{note}{error}{body}</div>'
+        return f'<div class="e6-plan-static">{title}<p><b>{esc(self.fallback_text())}</b></p>{note}{error}{body}</div>'
 
 
 def plan_table_text(view: PlanView, max_nodes: int = FALLBACK_NODES) -> str:

@@ -162,6 +162,21 @@ class QueryStatus(E6Widget):
                 self.message = "cancelled from the Cancel button (the engine confirmed late)"
             self._refresh_fallback()
 
+    def show(self) -> None:
+        """Display the live line alone: its final form replaces it (``conclude``), so it needs no twin."""
+        from IPython.display import display
+
+        self._display_handle = display(self, display_id=True)
+
+    def conclude(self, final: Any) -> None:
+        """Replace the live line with ``final`` (a static, kernel-free output) and close the widget.
+
+        The Cancel button goes with it, and a saved notebook keeps only the final line.
+        """
+        if self._display_handle is not None:
+            self._display_handle.update(final)
+        self.close()
+
     def _set_final(self, word: str) -> None:
         self.state = word  # the view disables Cancel once the state is final
 

@@ -10,6 +10,7 @@ import pytest
 from IPython.core.error import UsageError
 
 from e6magic.client import DatabaseError, ProgrammingError, QueryCancelled
+from e6magic.magic import errors
 
 LONG_QUERY = "SELECT sum(hash(range)) AS h FROM range(1000000000000)"  # hours of work: only a cancel ends it
 
@@ -97,7 +98,7 @@ class TestResults:
         ip.run_cell("%config E6Magic.display_limit = 3")
         ip.run_cell("%%e6sql\nSELECT * FROM range(100)")
         assert ip.user_ns["_e6"].row_count == 25
-        assert "showing 3 of 25 rows" in capsys.readouterr().out
+        assert "first 3 shown · 25 rows · 1 column · " in capsys.readouterr().out
 
     def test_sql_file(self, ip, tmp_path):
         (tmp_path / "q.sql").write_text("-- from a file\nSELECT 3 AS three;\n")
@@ -154,20 +155,34 @@ class TestParameters:
 
 
 class TestErrors:
-    def test_unknown_table_is_one_line_with_query_id_and_hint(self, ip):
+    def test_unknown_table_shows_the_engine_text_the_query_id_once_and_the_table_hint(self, ip):
         with pytest.raises(DatabaseError) as excinfo:
             ip.run_cell("%%e6sql\nSELECT * FROM no_such_table")
         text = str(excinfo.value)
-        assert "\n" not in text
-        assert "no_such_table" in text
-        assert "query id" in text
-        assert "hint:" in text
+        qid = ip.user_ns["_e6"].query_id
+        assert text.splitlines() == [
+            f"Catalog Error: Table with name no_such_table does not exist! (query id: {qid})",
+            'Did you mean "pg_tables"?',
+            errors.HINT_TABLE,
+        ]
         assert excinfo.value._render_traceback_() == [f"\x1b[0;31m{type(excinfo.value).__name__}\x1b[0m: {text}"]
 
-    def test_syntax_error_hint(self, ip):
+    def test_a_syntax_error_keeps_its_caret_line_under_the_word_and_gets_no_misfit_hint(self, ip):
         with pytest.raises(ProgrammingError) as excinfo:
-            ip.run_cell("%%e6sql\nSELEC 1")
-        assert "hint: `:name` is a bound parameter" in str(excinfo.value)
+            ip.run_cell("%%e6sql\nSELECT 1 FROM range(3) WHERE select")
+        lines = str(excinfo.value).splitlines()
+        assert lines[0].startswith('Parser Error: syntax error at or near "select" (query id: ')
+        assert str(excinfo.value).count("query id") == 1
+        where, caret = lines[1], lines[2]
+        assert where == "LINE 1: SELECT 1 FROM range(3) WHERE select"
+        assert caret.strip() == "^^^^^^" and caret.index("^") == where.index("select")  # points at the word
+        assert "hint" not in str(excinfo.value)  # a reserved word: nothing to do with :name or ::
+
+    @pytest.mark.parametrize("sql", ["SELECT 1 :", "SELECT 1 ::", "SELECT {{x}}"])
+    def test_the_parameter_hint_where_the_parser_stopped_at_a_colon_or_brace(self, ip, sql):
+        with pytest.raises(ProgrammingError) as excinfo:
+            ip.run_cell(f"%%e6sql\n{sql}")
+        assert str(excinfo.value).splitlines()[-1] == errors.HINT_SYNTAX
 
     def test_full_traceback_when_asked(self, ip):
         ip.run_cell("%config E6Magic.short_errors = False")

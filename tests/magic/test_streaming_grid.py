@@ -101,7 +101,7 @@ def test_cancelled_query_discards_the_grid_and_fails_the_cell(kernel_ip, capsys)
     assert grid.comm is None  # the widget is closed: no partial result stays on screen
     last = kernel_ip.user_ns["_e6"]
     assert last.grid is None and last.table is None
-    assert "result discarded after" in capsys.readouterr().out
+    assert "rows read, discarded" in capsys.readouterr().out  # the status line, in the one cancel wording
 
 
 def test_result_too_big_to_keep_shows_a_window_and_reads_other_pages_from_the_engine(kernel_ip, engine):
@@ -142,7 +142,7 @@ def test_without_widgets_a_result_too_big_to_keep_keeps_its_first_rows_and_says_
     assert last.state == "finished" and last.row_count == ROWS and not last.complete
     assert 10_000 <= last.table.num_rows < ROWS // 10
     assert last.handle.rows_fetched < ROWS // 4  # the rest was never sent over
-    assert "showing 50 of 2,000,000 rows" in capsys.readouterr().out
+    assert "first 50 shown · 2,000,000 rows · 2 columns" in capsys.readouterr().out
     assert last.query_id not in engine.queries() and last.plan()["planner"]
     with pytest.raises(RuntimeError, match=r"returned 2,000,000 rows.*Assign it"):
         last.to_pandas()

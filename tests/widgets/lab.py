@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import signal
 import socket
 import subprocess
@@ -123,9 +122,14 @@ class Lab:
 
         ``ui`` is "lab" or "notebook" (Notebook 7's own page); it defaults to the server's app.
         """
-        ui = ui or self.app
         write_notebook(self.root / name, cells)
-        page = self.browser.new_page(viewport=VIEWPORT)
+        return self.reopen(name, ui)
+
+    def reopen(self, name: str, ui: str | None = None, viewport: dict[str, int] | None = None,
+               color_scheme: str = "light") -> Any:
+        """Open the notebook as saved on disk (nothing written) in a new page; as ``open_notebook``."""
+        ui = ui or self.app
+        page = self.browser.new_page(viewport=viewport or VIEWPORT, color_scheme=color_scheme)
         page.on("console", lambda m: self.console.append(f"{m.type}: {m.text}"))
         page.on("pageerror", lambda e: self.console.append(f"pageerror: {e}"))
         page.on("request", lambda r: self.requests.append(r.url))
@@ -161,6 +165,18 @@ class Lab:
                                arg=index, timeout=timeout * 1000)
 
     @staticmethod
+    def save_and_shut_down(page: Any) -> None:
+        """Save the notebook, then shut its kernel down (its widget models die with it)."""
+        page.evaluate("""async () => { const nb = window.jupyterapp.shell.currentWidget;
+            await nb.context.save(); await nb.sessionContext.shutdown(); }""")
+
+    @staticmethod
+    def set_theme(page: Any, dark: bool) -> None:
+        name = "JupyterLab Dark" if dark else "JupyterLab Light"
+        page.evaluate("(n) => window.jupyterapp.commands.execute('apputils:change-theme', {theme: n})", name)
+        page.wait_for_function("(d) => document.body.dataset.jpThemeLight === (d ? 'false' : 'true')", arg=dark)
+
+    @staticmethod
     def cell(page: Any, index: int) -> Any:
         return page.locator(".jp-Notebook .jp-Cell").nth(index)
 
@@ -182,6 +198,20 @@ def running_lab(env: dict[str, str] | None = None, app: str = "lab") -> Iterator
             lab.stop()
 
 
+def kernel_env(engine: Any, profiles_dir: Path, username: str) -> dict[str, str]:
+    """What the server hands its kernels: the engine's address and token (never in a notebook), no profiles."""
+    return {"E6DATA_HOST": "127.0.0.1", "E6DATA_PORT": str(engine.port), "E6DATA_USERNAME": username,
+            "E6DATA_PASSWORD": engine.token, "E6MAGIC_PROFILES": str(profiles_dir / "none.toml")}
+
+
+def wait_cancelled_on_engine(engine: Any, query_id: str, timeout: float = 5) -> None:
+    """Assert the engine reports ``query_id`` cancelled (or already cleared) within ``timeout`` s (polled)."""
+    deadline = time.monotonic() + timeout
+    while engine.query_state(query_id) not in ("cancelled", "cleared") and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert engine.query_state(query_id) in ("cancelled", "cleared")
+
+
 def cancel_running_cell(page: Any, engine: Any, index: int) -> tuple[str, float]:
     """Run cell `index` (a long `%%e6sql`), click its Cancel once the engine runs it, and wait for the cell to end.
 
@@ -194,7 +224,7 @@ def cancel_running_cell(page: Any, engine: Any, index: int) -> tuple[str, float]
     Lab.run_cell(page, index)
     status = page.locator(".e6-status")
     expect(status).to_contain_text("running", timeout=30000)
-    qid = re.search(r"query (\S+) ·", status.inner_text()).group(1)
+    qid = status.get_attribute("data-query-id")  # the line shows it shortened
     time.sleep(1.0)  # let it really run on the engine
     assert engine.query_state(qid) == "running"
     button = page.locator(".e6-cancel")
@@ -203,9 +233,6 @@ def cancel_running_cell(page: Any, engine: Any, index: int) -> tuple[str, float]
     button.click()
     expect(status).to_contain_text("cancelled", timeout=2000)
     shown_after = time.monotonic() - clicked
-    deadline = time.monotonic() + 5
-    while engine.query_state(qid) not in ("cancelled", "cleared") and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert engine.query_state(qid) in ("cancelled", "cleared")
+    wait_cancelled_on_engine(engine, qid)
     Lab.wait_cell_done(page, index, timeout=30)
     return qid, shown_after

@@ -8,7 +8,6 @@ from __future__ import annotations
 import os
 import re
 import tempfile
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,7 +15,7 @@ import duckdb
 import pytest
 from playwright.sync_api import expect
 
-from lab import Lab, cancel_running_cell, running_lab
+from lab import Lab, cancel_running_cell, kernel_env, running_lab, wait_cancelled_on_engine
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -32,9 +31,7 @@ SETUP = "%load_ext e6magic"
 
 @pytest.fixture(scope="module")
 def lab(engine, tmp_path_factory) -> Iterator[Lab]:
-    env = {"E6DATA_HOST": "127.0.0.1", "E6DATA_PORT": str(engine.port), "E6DATA_USERNAME": "browser@example.com",
-           "E6DATA_PASSWORD": engine.token,
-           "E6MAGIC_PROFILES": str(tmp_path_factory.mktemp("profiles") / "none.toml")}
+    env = kernel_env(engine, tmp_path_factory.mktemp("profiles"), "browser@example.com")
     with running_lab(env) as started:
         yield started
     # a widget module that failed to load or render shows up here, not just as a missing element
@@ -60,10 +57,43 @@ def test_cancel_button_cancels_the_running_query_on_the_engine(lab, engine):
     page = lab.open_notebook("cancel.ipynb", [SETUP, f"%%e6sql\n{LONG_SQL}", "print('after')"])
     run_setup(page)
     _, shown_after = cancel_running_cell(page, engine, 1)
-    assert "cancelled" in Lab.cell_text(page, 1).lower()
-    expect(page.locator(".e6-cancel")).to_be_disabled()
+    text = Lab.cell_text(page, 1)
+    assert "cancelled after" in text and "Traceback" not in text and "KeyboardInterrupt" not in text
+    expect(page.locator(".e6-cancel")).to_have_count(0)  # the live line, Cancel and all, became its final line
     shot(page, "status.png", Lab.cell(page, 1))
     print(f"click -> 'cancelled' shown in {shown_after:.2f} s")
+
+
+def test_the_kernels_stop_button_ends_the_cell_with_the_one_cancel_line(lab, engine):
+    page = lab.open_notebook("stop.ipynb", [SETUP, f"%%e6sql\n{LONG_SQL}"])
+    run_setup(page)
+    Lab.run_cell(page, 1)
+    status = page.locator(".e6-status")
+    expect(status).to_contain_text("running", timeout=30000)
+    qid = status.get_attribute("data-query-id")
+    page.evaluate("() => window.jupyterapp.commands.execute('notebook:interrupt-kernel')")
+    Lab.wait_cell_done(page, 1, timeout=30)
+    expect(status).to_have_attribute("data-state", "cancelled")
+    lines = [line for line in Lab.cell_text(page, 1).splitlines() if line.strip() and "connected to" not in line]
+    assert len(lines) == 1 and re.fullmatch(r"cancelled after [\d.]+ m?s · query \S+ copy id", lines[0]), lines
+    assert page.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']").count() == 0
+    wait_cancelled_on_engine(engine, qid)
+    shot(page, "stop-button.png", Lab.cell(page, 1))
+
+
+def test_an_error_shows_once_with_its_caret_line(lab):
+    page = lab.open_notebook("error.ipynb", [SETUP, "%%e6sql\nSELECT 1 FROM range(3) WHERE select"])
+    page.set_viewport_size({"width": 800, "height": 800})
+    run_setup(page)
+    Lab.run_cell(page, 1)
+    Lab.wait_cell_done(page, 1)
+    text = Lab.cell_text(page, 1)
+    assert text.count('syntax error at or near "select"') == 1 and text.count("query id") == 1
+    where = next(line for line in text.splitlines() if line.startswith("LINE 1:"))
+    caret = text.splitlines()[text.splitlines().index(where) + 1]
+    assert caret.strip() == "^^^^^^" and caret.index("^") == where.index("select")  # still under the word
+    assert "hint" not in text and page.locator(".e6-status").count() == 0  # no red status line repeating it
+    shot(page, "error.png", Lab.cell(page, 1))
 
 
 BLOCKING_CELL = f"""import os, e6magic
@@ -81,7 +111,7 @@ def test_a_click_the_busy_kernel_cannot_take_is_admitted_then_honoured(lab, engi
     Lab.run_cell(page, 0)
     status = page.locator(".e6-status")
     expect(status).to_contain_text("running", timeout=30000)
-    qid = re.search(r"query (\S+) ·", status.inner_text()).group(1)
+    qid = status.get_attribute("data-query-id")
     page.locator(".e6-cancel").click()
     expect(status).to_contain_text("cancelling")
     hint = page.locator(".e6-hint")
@@ -90,10 +120,7 @@ def test_a_click_the_busy_kernel_cannot_take_is_admitted_then_honoured(lab, engi
     shot(page, "status-busy-hint.png", Lab.cell(page, 0))
     assert engine.query_state(qid) == "running"
     expect(status).to_contain_text("cancelled", timeout=20000)  # delivered once the cell ends
-    deadline = time.monotonic() + 5
-    while engine.query_state(qid) not in ("cancelled", "cleared") and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert engine.query_state(qid) in ("cancelled", "cleared")
+    wait_cancelled_on_engine(engine, qid)
     expect(hint).to_be_hidden()
 
 
@@ -108,7 +135,7 @@ def test_grid_pages_to_the_end_and_sorts_the_whole_result(lab):
 
     page.locator(".e6-page-last").click()
     expect(page.locator(".e6-grid-info")).to_contain_text("rows 999,981–1,000,000 of")
-    assert grid_row(page, "last-child")[:3] == ["1000000", "999999", str(999999 * 7919 % 100003)]
+    assert grid_row(page, "last-child")[:3] == ["1,000,000", "999,999", f"{999999 * 7919 % 100003:,}"]
     assert page.locator(".e6-grid tbody tr").count() == 20  # the page holds one page, not the result
 
     ordered = duckdb.sql(f"SELECT id, k FROM ({GRID_SQL}) ORDER BY k ASC NULLS LAST, id").fetchall()
@@ -117,18 +144,46 @@ def test_grid_pages_to_the_end_and_sorts_the_whole_result(lab):
     page.locator(".e6-grid th[data-column='k']").click()
     page.locator(".e6-grid th.e6-sorted-asc[data-column='k']").wait_for()
     expect(page.locator(".e6-page-input")).to_have_value("1")
-    assert grid_row(page, "first-child")[1:3] == [str(ordered[0][0]), str(ordered[0][1])]
+    assert grid_row(page, "first-child")[1:3] == [f"{ordered[0][0]:,}", f"{ordered[0][1]:,}"]
     page.locator(".e6-page-last").click()
     expect(page.locator(".e6-grid-info")).to_contain_text("rows 999,981–1,000,000 of")
     assert ordered[-1][1] is None
-    assert grid_row(page, "last-child")[1:3] == [str(ordered[-1][0]), "NULL"]  # nulls last over all 1M rows
-    assert grid_row(page, "first-child")[1] == str(ordered[-20][0])
+    assert grid_row(page, "last-child")[1:3] == [f"{ordered[-1][0]:,}", "NULL"]  # nulls last over all 1M rows
+    assert grid_row(page, "first-child")[1] == f"{ordered[-20][0]:,}"
 
     page.locator(".e6-grid th[data-column='k']").click()
     page.locator(".e6-grid th.e6-sorted-desc[data-column='k']").wait_for()
     expect(page.locator(".e6-page-input")).to_have_value("1")
-    assert grid_row(page, "first-child")[1:3] == [str(first_desc[0]), str(first_desc[1])]
+    assert grid_row(page, "first-child")[1:3] == [f"{first_desc[0]:,}", f"{first_desc[1]:,}"]
     shot(page, "grid.png", grid)
+
+
+@pytest.mark.parametrize("keep_mb", [None, 1], ids=["kept", "window"])
+def test_download_csv_gives_every_row_and_enter_pages(lab, keep_mb, tmp_path):
+    setup = SETUP + "\n%config E6Magic.display_limit = 20" + (f"\n%config E6Magic.grid_keep_mb = {keep_mb}" if keep_mb else "")
+    page = lab.open_notebook(f"download-{keep_mb}.ipynb", [setup, f"%%e6sql\n{GRID_SQL}"])
+    page.set_viewport_size({"width": 800, "height": 800})
+    run_setup(page)
+    Lab.run_cell(page, 1)
+    info = page.locator(".e6-grid-info")
+    expect(info).to_contain_text("of 1,000,000 rows · 3 columns", timeout=120000)
+    box = page.locator(".e6-page-input")
+    box.fill("7")
+    box.press("Enter")
+    expect(info).to_contain_text("rows 121–140 of")
+    box.press("Enter")  # Enter again on the same value: still that page, no error
+    expect(info).to_contain_text("rows 121–140 of")
+    with page.expect_download(timeout=120000) as caught:
+        page.locator(".e6-download").click()
+        expect(page.locator(".e6-download-note")).to_contain_text("downloading: ", timeout=60000)
+    download = caught.value
+    saved = tmp_path / download.suggested_filename
+    download.save_as(saved)
+    with saved.open("rb") as f:
+        assert sum(1 for _ in f) == 1_000_001
+    assert re.fullmatch(r"query-[0-9a-f]{8}\.csv", download.suggested_filename), download.suggested_filename
+    expect(page.locator(".e6-download-note")).to_contain_text("saved ")
+    shot(page, f"download-{'window' if keep_mb else 'kept'}.png", page.locator(".e6-grid"))
 
 
 def test_grid_too_big_to_keep_pages_and_sorts_through_the_engine(lab):
@@ -138,17 +193,18 @@ def test_grid_too_big_to_keep_pages_and_sorts_through_the_engine(lab):
     Lab.run_cell(page, 1)
     info = page.locator(".e6-grid-info")
     expect(info).to_contain_text("of 1,000,000 rows · 3 columns · first 10,000 rows kept here", timeout=120000)
-    expect(page.locator(".e6-status")).to_contain_text("finished")
+    expect(page.locator(".e6-status")).to_have_attribute("data-state", "finished")
+    expect(page.locator(".e6-status")).to_contain_text("1,000,000 rows · 3 columns")
     page.locator(".e6-page-last").click()  # past the window: one query on the engine
     expect(info).to_contain_text("rows 999,981–1,000,000 of")
-    assert grid_row(page, "last-child")[:3] == ["1000000", "999999", str(999999 * 7919 % 100003)]
+    assert grid_row(page, "last-child")[:3] == ["1,000,000", "999,999", f"{999999 * 7919 % 100003:,}"]
 
     [(top,)] = duckdb.sql(f"SELECT max(k) FROM ({GRID_SQL})").fetchall()
     page.locator(".e6-grid th[data-column='k']").click()
     page.locator(".e6-grid th.e6-sorted-asc[data-column='k']").wait_for()
     page.locator(".e6-grid th[data-column='k']").click()
     page.locator(".e6-grid th.e6-sorted-desc[data-column='k']").wait_for()
-    expect(page.locator(".e6-grid tbody tr:first-child td:nth-child(3)")).to_have_text(str(top))
+    expect(page.locator(".e6-grid tbody tr:first-child td:nth-child(3)")).to_have_text(f"{top:,}")
     page.locator(".e6-page-last").click()
     expect(page.locator(".e6-grid tbody tr:last-child td:nth-child(3)")).to_have_text("NULL")  # nulls last
     assert not page.locator(".e6-error").is_visible()
@@ -181,7 +237,7 @@ def test_grid_shows_the_first_batch_and_stays_responsive_while_10m_rows_stream(l
     assert page.locator(".e6-grid tbody tr").count() == 25
     page.locator(".e6-page-last").click()
     expect(info).to_contain_text("rows 9,999,976–10,000,000 of 10,000,000 rows")
-    assert grid_row(page, "last-child")[1:] == ["9999999", "19999998"]
+    assert grid_row(page, "last-child")[1:] == ["9,999,999", "19,999,998"]  # thousands separators by default
 
 
 # 13 operators on the local engine, 6 of them projections that only pass columns on
@@ -348,3 +404,22 @@ def test_quick_chart_renders_and_exports(lab):
         chart.locator(".e6-chart-png-btn").click()
     assert Path(png.value.path()).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     shot(page, "chart.png", chart)
+
+
+def test_a_one_page_result_has_no_pager_and_headers_sort_from_the_keyboard(lab):
+    sql = "SELECT i * 1000 AS n, repeat('long text ', 20) AS t FROM range(5) t(i)"
+    page = lab.open_notebook("small.ipynb", [SETUP + "\n%config E6Magic.thousands = False", f"%%e6sql\n{sql}"])
+    run_setup(page)
+    Lab.run_cell(page, 1)
+    expect(page.locator(".e6-grid-info")).to_contain_text("rows 1–5 of 5 rows · 2 columns", timeout=30000)
+    expect(page.locator(".e6-pager")).to_be_hidden()
+    header = page.locator(".e6-grid th[data-column='n']")
+    expect(header).to_have_attribute("aria-sort", "none")
+    header.focus()
+    page.keyboard.press("Enter")
+    expect(header).to_have_attribute("aria-sort", "ascending")
+    page.keyboard.press("Enter")
+    expect(page.locator(".e6-grid th[data-column='n']")).to_have_attribute("aria-sort", "descending")
+    assert grid_row(page, "first-child")[1] == "4000"  # E6Magic.thousands = False: plain digits
+    cell = page.locator(".e6-grid tbody tr:first-child td").nth(2)
+    assert cell.get_attribute("title") == "long text " * 20  # the whole text where the column cuts it

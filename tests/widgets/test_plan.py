@@ -74,7 +74,7 @@ def test_unknown_shape_falls_back_to_the_json():
     assert view.tree is None and view.raw == plan
     assert view.error == "unknown plan shape (no operator tree found): showing the JSON"
     assert view.summary["total_ms"] == 5.0
-    page = view._repr_mimebundle_()[0]["text/html"]
+    page = view.fallback_html()
     assert "mystery" in page and "total 5.0 ms" in page
 
 
@@ -99,8 +99,8 @@ def test_fallback_has_summary_slowest_and_tree():
     data, _ = view._repr_mimebundle_()
     assert data["text/plain"] == ("plan: parse 4.0 ms, queue 6.0 ms, execution 110.0 ms, total 120.0 ms; "
                                   "slowest operator TableScan orders (60.0 ms, 60%)")
-    assert "<b>TableScan orders: 60.0 ms (60%), 1,000,000 rows</b>" in data["text/html"]
-    assert "<li>TableScan customers: 15.0 ms (15%), 100 rows</li>" in data["text/html"]
+    assert "<b>TableScan orders: 60.0 ms (60%), 1,000,000 rows</b>" in view.fallback_html()
+    assert "<li>TableScan customers: 15.0 ms (15%), 100 rows</li>" in view.fallback_html()
 
 
 def test_names_are_escaped_in_the_fallback():

@@ -134,7 +134,7 @@ def test_preview_is_a_result_grid(conn, frontend):
     frontend.send(browser, {"kind": "preview", "path": ["demo", "main", "orders"]})
     browser.wait()
     assert browser.preview_grid is not grid and grid.comm is None  # the old grid is closed
-    page = browser._repr_mimebundle_()[0]["text/html"]
+    page = browser.fallback_html()  # what its saved twin shows
     assert "demo.main.orders" in page
 
 

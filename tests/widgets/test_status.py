@@ -83,7 +83,7 @@ def test_a_failing_query_says_failed_with_its_message(conn):
     status.finish(message=str(caught.value))
     assert status.state == "failed"
     assert "not a number" in status.message and "\n" not in status.message
-    page = status._repr_mimebundle_()[0]["text/html"]
+    page = status.fallback_html()
     assert 'class="e6-status e6-state-failed"' in page and handle.query_id in page
 
 

@@ -87,6 +87,13 @@ function exploreRows(model, thead, send) {
   }
 }
 
+// Numbers read with thousands separators unless the grid's `thousands` is off; only the display: the kernel's
+// rows, Copy CSV and downloads keep the plain digits.
+function grouped(v) {
+  const m = /^(-?)(\d{4,})(\.\d+)?$/.exec(v);
+  return m ? `${m[1]}${m[2].replace(/\B(?=(\d{3})+(?!\d))/g, ",")}${m[3] || ""}` : v;
+}
+
 function render({ model, el }) {
   const root = h("div", "e6-widget e6-grid");
   const bar = h("div", "e6-grid-bar");
@@ -103,17 +110,22 @@ function render({ model, el }) {
   first.title = "first page"; prev.title = "previous page"; next.title = "next page"; last.title = "last page";
   pager.append(first, prev, pageInput, pageOf, next, last);
   const copy = h("button", "e6-button e6-copy", "Copy CSV");
+  copy.title = "the rows on this page, in the current sort order";
   const download = h("button", "e6-button e6-download", "Download CSV");
-  copy.title = download.title = "the rows on this page, in the current sort order";
   const profileBtn = h("button", "e6-button e6-profile-btn", "Profile");
   profileBtn.title = "null share, distinct values, range and distribution of every column";
   const filterBtn = h("button", "e6-button e6-filter-btn", "Filter");
   filterBtn.title = "a filter box per column: text contains, =value, 1..9, >5 (Enter applies)";
-  bar.append(info, pager, copy, download, profileBtn, filterBtn);
   const filterLine = h("div", "e6-filter-line");
   const filterSql = h("code", "e6-filter-sql");
   const copySql = h("button", "e6-button e6-copy-filter", "Copy SQL");
   filterLine.append(filterSql, copySql);
+  const downloadParquet = h("button", "e6-button e6-download-parquet", "Parquet");
+  download.title = "every row of the result as CSV, in the current sort order";
+  downloadParquet.title = "every row of the result as Parquet, in the current sort order";
+  const downloadNote = h("span", "e6-download-note");
+  downloadNote.setAttribute("role", "status");
+  bar.append(info, pager, copy, download, downloadParquet, profileBtn, filterBtn, downloadNote);
   const error = h("div", "e6-error");
   const scroller = h("div", "e6-grid-scroll");
   const table = h("table", "e6-grid-table");
@@ -129,6 +141,8 @@ function render({ model, el }) {
   const goto = (p) => request({ kind: "page", page: p });
 
   function drawHead() {
+    const active = document.activeElement;
+    const focused = active && active.tagName === "TH" && thead.contains(active) ? active.dataset.column : null; // kept across redraws
     thead.replaceChildren();
     const tr = h("tr");
     tr.append(h("th", "e6-rownum", "#"));
@@ -141,6 +155,11 @@ function render({ model, el }) {
       const arrow = col.name === sortCol ? (model.get("sort_descending") ? " ▼" : " ▲") : "";
       th.append(name, h("span", "e6-sort-mark", arrow), h("div", "e6-col-type", col.type));
       if (col.name === sortCol) th.classList.add(model.get("sort_descending") ? "e6-sorted-desc" : "e6-sorted-asc");
+      th.setAttribute("aria-sort", col.name !== sortCol ? "none" : (model.get("sort_descending") ? "descending" : "ascending"));
+      th.tabIndex = 0; // sorting is reachable from the keyboard: Tab to a header, Enter or Space
+      th.addEventListener("keydown", (e) => {
+        if (e.key === "Enter" || e.key === " ") { e.preventDefault(); th.click(); }
+      });
       th.addEventListener("click", () => {
         // arrival order -> ascending -> descending -> arrival order
         if (model.get("sort_column") !== col.name) request({ kind: "sort", column: col.name, descending: false });
@@ -148,6 +167,7 @@ function render({ model, el }) {
         else request({ kind: "sort", column: null });
       });
       tr.append(th);
+      if (col.name === focused) queueMicrotask(() => th.focus());
     }
     thead.append(tr);
     exploreRows(model, thead, request);
@@ -159,10 +179,14 @@ function render({ model, el }) {
     const frag = document.createDocumentFragment();
     model.get("rows").forEach((row, i) => {
       const tr = h("tr");
-      tr.append(h("td", "e6-rownum", String(start + i + 1)));
+      const sep = model.get("thousands");
+      tr.append(h("td", "e6-rownum", sep ? grouped(String(start + i + 1)) : String(start + i + 1)));
       row.forEach((v, j) => {
         const td = h("td", cols[j] && cols[j].numeric ? "e6-num" : "");
-        if (v === null) { td.textContent = "NULL"; td.classList.add("e6-null"); } else td.textContent = v;
+        if (v === null) { td.textContent = "NULL"; td.classList.add("e6-null"); } else {
+          td.textContent = sep && cols[j] && cols[j].numeric ? grouped(v) : v;
+          if (v.length > 40) td.title = v; // the cell is cut by the column's width (or at 1,000 characters)
+        }
         tr.append(td);
       });
       frag.append(tr);
@@ -199,6 +223,7 @@ function render({ model, el }) {
     filterLine.hidden = !model.get("filter_sql");
     profileBtn.disabled = model.get("profiling");
     profileBtn.textContent = model.get("profiling") ? "Profiling…" : "Profile";
+    pager.hidden = model.get("complete") && count <= 1; // no pager for a single page
     const err = model.get("error") || model.get("filter_error");
     error.textContent = err;
     error.hidden = !err;
@@ -210,10 +235,12 @@ function render({ model, el }) {
   prev.addEventListener("click", () => goto(model.get("page") - 1));
   next.addEventListener("click", () => goto(model.get("page") + 1));
   last.addEventListener("click", () => goto(-1));
-  pageInput.addEventListener("change", () => {
+  const gotoTyped = () => {
     const p = parseInt(pageInput.value, 10);
     if (Number.isFinite(p)) goto(Math.min(Math.max(p, 1), pageCount()) - 1);
-  });
+  };
+  pageInput.addEventListener("change", gotoTyped);
+  pageInput.addEventListener("keydown", (e) => { if (e.key === "Enter") { e.preventDefault(); gotoTyped(); } });
 
   function csv() {
     const names = model.get("columns").map((c) => csvField(c.name)).join(",");
@@ -235,16 +262,46 @@ function render({ model, el }) {
     copy.textContent = "Copied";
     setTimeout(() => { copy.textContent = "Copy CSV"; }, 1200);
   });
-  download.addEventListener("click", () => {
-    const url = URL.createObjectURL(new Blob([csv()], { type: "text/csv" }));
-    const a = document.createElement("a");
-    a.href = url;
-    a.download = `${model.get("query_id") || "result"}-page${model.get("page") + 1}.csv`;
-    document.body.appendChild(a);
-    a.click();
-    a.remove();
-    setTimeout(() => URL.revokeObjectURL(url), 1000);
-  });
+  // The whole result comes from the kernel in chunks (it is never whole there); the browser keeps the parts
+  // as a Blob and saves it once the last one is in.
+  let parts = null;
+  const fmtBytes = (n) => (n < 1048576 ? `${Math.round(n / 1024)} KB` : `${(n / 1048576).toFixed(1)} MB`);
+  function startDownload(format) {
+    if (parts !== null) return; // one download at a time
+    parts = [];
+    download.disabled = downloadParquet.disabled = true;
+    downloadNote.textContent = `preparing ${format.toUpperCase()}…`;
+    model.send({ kind: "download", format });
+  }
+  download.addEventListener("click", () => startDownload("csv"));
+  downloadParquet.addEventListener("click", () => startDownload("parquet"));
+  function onCustom(msg, buffers) {
+    if (!msg || parts === null) return;
+    if (msg.kind === "download_chunk") {
+      for (const b of buffers || []) parts.push(b);
+    } else if (msg.kind === "download_progress") {
+      const pct = msg.total ? ` (${Math.floor((100 * msg.rows) / msg.total)}%)` : "";
+      downloadNote.textContent = `downloading: ${msg.rows.toLocaleString("en-US")} of ` +
+        `${msg.total.toLocaleString("en-US")} rows${pct}, ${fmtBytes(msg.bytes)}`;
+    } else if (msg.kind === "download_done" || msg.kind === "download_error") {
+      if (msg.kind === "download_done") {
+        const url = URL.createObjectURL(new Blob(parts, { type: msg.mime }));
+        const a = document.createElement("a");
+        a.href = url;
+        a.download = msg.name;
+        document.body.appendChild(a);
+        a.click();
+        a.remove();
+        setTimeout(() => URL.revokeObjectURL(url), 10000);
+        downloadNote.textContent = `saved ${msg.name}: ${msg.rows.toLocaleString("en-US")} rows, ${fmtBytes(msg.bytes)}`;
+      } else {
+        downloadNote.textContent = msg.message;
+      }
+      parts = null;
+      download.disabled = downloadParquet.disabled = false;
+    }
+  }
+  model.on("msg:custom", onCustom);
 
   profileBtn.addEventListener("click", () => { model.send({ kind: "profile" }); });
   filterBtn.addEventListener("click", () => { model.set("_filters_open", !model.get("_filters_open")); drawHead(); });
@@ -256,6 +313,7 @@ function render({ model, el }) {
   const headEvents = ["columns", "sort_column", "sort_descending", "profiles", "filters"];
   const barEvents = ["row_count", "complete", "page", "page_size", "sorted_rows", "error", "kept_rows",
     "profiling", "filter_sql", "filter_error", "unfiltered_rows"];
+  model.on("change:thousands", drawBody);
   headEvents.forEach((n) => model.on(`change:${n}`, drawAll));
   barEvents.forEach((n) => model.on(`change:${n}`, drawBar));
   model.on("change:rows", onRows);
@@ -264,6 +322,7 @@ function render({ model, el }) {
     headEvents.forEach((n) => model.off(`change:${n}`, drawAll));
     barEvents.forEach((n) => model.off(`change:${n}`, drawBar));
     model.off("change:rows", onRows);
+    model.off("msg:custom", onCustom);
   };
 }
 

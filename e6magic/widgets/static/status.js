@@ -3,9 +3,14 @@ const FINAL = new Set(["finished", "cancelled", "failed"]);
 const NO_ACK_MS = 2000;
 
 function fmtElapsed(s) {
+  if (s < 1) return `${Math.round(s * 1000)} ms`;
   if (s < 60) return `${s.toFixed(1)} s`;
   const m = Math.floor(s / 60);
   return `${m} min ${(s - 60 * m).toFixed(0)} s`;
+}
+
+function shortId(id) {
+  return id.length > 9 ? `${id.slice(0, 4)}…${id.slice(-3)}` : id;
 }
 
 function render({ model, el }) {
@@ -36,13 +41,17 @@ function render({ model, el }) {
     const state = model.get("state");
     let elapsed = model.get("elapsed");
     if (!FINAL.has(state)) elapsed += (performance.now() - elapsedAt) / 1000;
-    const rows = model.get("rows").toLocaleString("en-US");
+    const n = model.get("rows");
     const msg = model.get("message");
     const w = word();
+    const qid = model.get("query_id");
     line.dataset.state = w;
     line.className = `e6-status e6-state-${w}`;
-    line.textContent = `query ${model.get("query_id")} · ${w} · ${fmtElapsed(elapsed)} · ${rows} rows` +
-      (msg ? ` · ${msg}` : "");
+    line.title = `query ${qid}`;
+    line.dataset.queryId = qid;
+    line.textContent = `${w} · ${fmtElapsed(elapsed)} · ${n.toLocaleString("en-US")} row${n === 1 ? "" : "s"}` +
+      ` · query ${shortId(qid)}` + (msg ? ` · ${msg}` : "");
+    button.hidden = FINAL.has(state); // Cancel only while it can do something
     button.disabled = FINAL.has(state) || clickedAt !== null || !model.get("cancel_enabled");
     let h = model.get("cancel_hint");
     if (!FINAL.has(state) && clickedAt !== null && !acked && performance.now() - clickedAt > NO_ACK_MS) {
