@@ -17,6 +17,7 @@ class TestSchemaBrowser:
         conn = connect(host="127.0.0.1", port=engine.port, username="t@example.com", password=engine.token)
         try:
             browser = e6magic.browse(conn)
+            browser.wait()  # the catalogs load on the browser's worker, off the kernel's thread
             assert "demo" in [node["name"] for node in browser.nodes[""]]
             assert "orders" in [node["name"] for node in browser.expand(["demo", "main"])]
         finally:
@@ -26,6 +27,7 @@ class TestSchemaBrowser:
         ip.run_cell("%%e6sql\nSELECT 1 AS one")
         browser = e6magic.browse()
         assert browser._conn is _session(ip).connections.current
+        browser.wait()  # the catalogs load on the browser's worker, off the kernel's thread
         assert "demo" in [node["name"] for node in browser.nodes[""]]
 
     def test_browse_outside_ipython_asks_for_a_connection(self, monkeypatch):
@@ -90,4 +92,5 @@ def test_schema_in_a_kernel_shows_the_browser_widget(ip, monkeypatch):
     ip.run_cell("%e6sql --schema")
     [browser] = shown
     assert browser._conn is _session(ip).connections.current
+    browser.wait()  # the catalogs load on the browser's worker, off the kernel's thread
     assert "demo" in [node["name"] for node in browser.nodes[""]]
