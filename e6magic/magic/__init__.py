@@ -13,7 +13,7 @@ __all__ = ["E6Magic", "E6SqlMagics", "load_ipython_extension", "unload_ipython_e
 
 def load_ipython_extension(ip: Any) -> None:
     """Register the magics, `%config E6Magic`, the awaited-cell rewrite and the completer."""
-    from e6magic.magic import completer, display, transform
+    from e6magic.magic import completer, transform
 
     if "E6SqlMagics" in ip.magics_manager.registry:
         return
@@ -26,7 +26,6 @@ def load_ipython_extension(ip: Any) -> None:
     magics = E6SqlMagics(ip, config)
     ip.register_magics(magics)
     transform.install(ip)
-    display.install_exception_hook(ip)
     completer.install(ip, magics.session)
     atexit.register(_shutdown, weakref.ref(magics))
 

@@ -316,7 +316,9 @@ def show_exception(shell: Any, etype: type, value: BaseException, tb: Any, tb_of
 
 
 def install_exception_hook(shell: Any) -> None:
-    """Route cancels the status line has shown to ``show_exception``, unless the shell has its own hook."""
+    """Route cancels the status line has shown to ``show_exception``, unless the shell has its own hook.
+    Called by each query, not by ``%load_ext``: the hook needs the client's classes, and loading the client
+    (grpc, pyarrow) is what a query does anyway."""
     from e6magic.client import QueryCancelled
 
     if shell.custom_exceptions in ((), None):

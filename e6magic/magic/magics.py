@@ -5,6 +5,7 @@ from typing import Any
 
 from IPython.core.magic import Magics, line_cell_magic, magics_class, no_var_expand
 
+from e6magic.magic import display
 from e6magic.magic.config import E6Magic
 from e6magic.magic.session import Session
 
@@ -28,8 +29,10 @@ class E6SqlMagics(Magics):
         --schema (browse catalogs > databases > tables). `:name` in the SQL binds the notebook variable
         `name` as a literal. The last query is `_e6`.
         """
+        display.install_exception_hook(self.shell)
         return self.session.run(line, cell)
 
     async def run_async(self, line: str, cell: str | None) -> Any:
         """What a rewritten top-level `%%e6sql` cell awaits (see `transform.py`)."""
+        display.install_exception_hook(self.shell)
         return await self.session.run_async(line, cell)
