@@ -1,7 +1,8 @@
 """Column profiles of a result: null share, distinct count, min/max, a histogram or top values, per column.
 
 A kept result is profiled in the kernel with Arrow compute; a result only a window of which is kept is
-profiled on the engine with SQL over its query (one query for every column, like SUMMARIZE), so the kernel never holds more than the answer.
+profiled on the engine with SQL over its query (one query for every column, like SUMMARIZE), so the
+kernel never holds more than the answer.
 """
 from __future__ import annotations
 
