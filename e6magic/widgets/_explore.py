@@ -1,4 +1,4 @@
-"""What the result grid adds to paging and sorting: column profiles and filters, on a worker thread.
+"""What the result grid adds to paging and sorting: column profiles, filters and a chart, on a worker thread.
 
 For a kept result both run in the kernel with Arrow; for a grid given a pager (only a window kept) both
 run on the engine as SQL over the query, so the kernel's memory stays that of the window.
@@ -11,9 +11,11 @@ from typing import Any
 
 import pyarrow as pa
 import traitlets as t
+from ipywidgets import widget_serialization  # type: ignore[import-untyped]
 
 from e6magic.widgets import _filter, _profile
 from e6magic.widgets._base import one_line
+from e6magic.widgets._chart import QuickChart
 
 
 class Explore(t.HasTraits):
@@ -25,6 +27,7 @@ class Explore(t.HasTraits):
     filter_sql = t.Unicode("").tag(sync=True)  # the filter as SQL the user can copy
     filter_error = t.Unicode("").tag(sync=True)
     unfiltered_rows = t.Int(-1).tag(sync=True)  # rows before the filter; -1: no filter
+    chart = t.Instance(QuickChart, allow_none=True).tag(sync=True, **widget_serialization)  # beside the grid
 
     _explore_worker: ThreadPoolExecutor | None = None
     _saved: tuple[list[pa.RecordBatch], Any, int, int] | None = None  # batches, pager, kept, rows before the filter
@@ -88,6 +91,8 @@ class Explore(t.HasTraits):
             grid.page = 0
             grid._sort()
             grid._render_page()
+        if self.chart is not None:
+            self.chart.redraw()  # it charts the rows the grid now shows
 
     def _filter_on_engine(self, pager: Any, parsed: list[_filter.Filter], schema: pa.Schema,
                           batches: list[pa.RecordBatch], kept: int, rows: int) -> None:
@@ -101,7 +106,22 @@ class Explore(t.HasTraits):
             grid._batches, grid.kept_rows, grid.row_count = [], 0, int(count)  # every page from the engine
         grid._table, grid._offsets = None, None
 
+    # -- chart -------------------------------------------------------------------------------
+    def open_chart(self, kind: str = "bar", x: str = "", y: str = "") -> QuickChart:
+        """Chart the rows shown (after the filter) beside the grid; its view chooses kind and columns."""
+        if self.chart is None:
+            self.chart = QuickChart(self, kind=kind, x=x, y=y)
+        return self.chart
+
+    def close_chart(self) -> None:
+        chart, self.chart = self.chart, None
+        if chart is not None:
+            chart.close()
+
     # -- the view's messages: always answered on a worker ---------------------------------------
+    def _msg_chart(self, _content: dict[str, Any]) -> None:
+        self._explore_post(lambda: self.close_chart() if self.chart is not None else self.open_chart())
+
     def _msg_profile(self, _content: dict[str, Any]) -> None:
         self.profiling = True
         self._explore_post(self.profile)
@@ -124,6 +144,7 @@ class Explore(t.HasTraits):
             self._explore_worker.submit(lambda: None).result(timeout)
 
     def _close_explore(self) -> None:
+        self.close_chart()
         if self._explore_worker is not None:
             self._explore_worker.shutdown(wait=False, cancel_futures=True)
 

@@ -405,6 +405,22 @@ def test_quick_chart_renders_and_exports(lab):
     assert Path(png.value.path()).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     shot(page, "chart.png", chart)
 
+    grid = Lab.cell(page, 1).locator(".e6-grid")  # the grid's own Chart button: the chart of its view beside it
+    grid.locator(".e6-chart-btn").click()
+    beside = grid.locator(".e6-grid-body > .e6-grid-chart .e6-chart")
+    expect(beside.locator("svg.e6-chart-svg")).to_be_visible(timeout=20000)
+    beside.locator(".e6-chart-x").select_option("status")
+    expect(beside.locator("rect.e6-chart-bar")).to_have_count(5)
+    grid.locator(".e6-filter-btn").click()
+    box = grid.locator(".e6-filter[data-column='status']")
+    box.fill("=shipped")
+    box.press("Enter")
+    expect(beside.locator("rect.e6-chart-bar")).to_have_count(1, timeout=20000)  # it follows the filter
+    expect(grid.locator(".e6-chart-btn")).to_have_text("Close chart")
+    shot(page, "grid-chart.png", grid)
+    grid.locator(".e6-chart-btn").click()
+    expect(beside).to_have_count(0, timeout=20000)
+
 
 def test_a_one_page_result_has_no_pager_and_headers_sort_from_the_keyboard(lab):
     sql = "SELECT i * 1000 AS n, repeat('long text ', 20) AS t FROM range(5) t(i)"

@@ -54,3 +54,17 @@ def test_a_grid_is_charted_as_filtered(orders, demo):
 def test_bad_choices_are_one_line_errors(orders, kind, x, y, error):
     chart = QuickChart(orders, kind=kind, x=x, y=y)
     assert chart.error == error and chart.data == {}
+
+
+def test_the_grids_chart_button_charts_the_filtered_rows_beside_it(orders, frontend):
+    grid = ResultGrid(orders, page_size=20)
+    frontend.send(grid, {"kind": "chart"})
+    grid.wait_explored()
+    assert isinstance(grid.chart, QuickChart) and grid.chart.x == "order_id"
+    grid.chart.x = "status"
+    grid.filter_by({"status": "=placed"})
+    assert grid.chart.data["labels"] == ["placed"] and grid.chart.data["values"] == [200_000.0]
+    frontend.send(grid, {"kind": "chart"})  # the button again closes it
+    grid.wait_explored()
+    assert grid.chart is None
+    grid.close()

@@ -114,3 +114,65 @@ def test_parse_reads_what_users_type():
     assert (parse("c", "3..").lo, parse("c", "3..").hi) == ("3", None)
     assert parse("c", ">5").lo_open and parse("c", "<5").hi_open
     assert where_sql([parse("c", "..7")], pa.schema([("c", pa.int64())])) == '"c" <= 7'
+
+
+class Recording:
+    """Cursors of one connection that note every statement the grid sends to the engine."""
+
+    def __init__(self, conn):
+        self.conn, self.sql = conn, []
+
+    def __call__(self):
+        cursor = self.conn.cursor()
+        execute = cursor.execute
+
+        def noted(sql, *args, **kwargs):
+            self.sql.append(sql)
+            return execute(sql, *args, **kwargs)
+
+        cursor.execute = noted
+        return cursor
+
+
+def duckdb_bins(demo, column, measure, bins=12):
+    """Equal-width bins of a column between its min and max, as DuckDB counts them."""
+    (lo, hi), = demo.sql(f"SELECT min({measure}), max({measure}) FROM demo.main.orders").fetchall()
+    width = (hi - lo) / bins
+    got = dict(demo.sql(f"SELECT LEAST({bins - 1}, CAST(floor(({measure} - {lo!r}) / {width!r}) AS INTEGER)) b, "
+                        f"count(*) FROM demo.main.orders WHERE {column} IS NOT NULL GROUP BY 1").fetchall())
+    return [got.get(b, 0) for b in range(bins)]
+
+
+def test_a_window_is_profiled_in_one_engine_query(conn, demo):
+    recording = Recording(conn)
+    grid = ResultGrid(run(conn, f"{ORDERS} LIMIT {WINDOW}"), page_size=20)
+    grid.page_from(EnginePager(recording, ORDERS), 1_000_000)
+    recording.sql.clear()
+    profiles = by_name(grid.profile())
+    assert grid.error == "" and len(recording.sql) == 1  # every column's summary, bins and top values at once
+    assert profiles["amount"]["histogram"] == duckdb_bins(demo, "amount", "CAST(amount AS DOUBLE)")
+    assert len(profiles["status"]["top"]) == 4 and profiles["order_id"]["min"] == "1"
+    grid.close()
+
+
+def test_time_columns_get_a_histogram_in_the_kernel_and_on_the_engine(grid, demo):
+    profiles = by_name(grid.profile())
+    ordered = profiles["ordered_at"]
+    assert ordered["histogram"] == duckdb_bins(demo, "ordered_at", "epoch(ordered_at)")
+    (lo, hi), = demo.sql("SELECT epoch_us(min(ordered_at)), epoch_us(max(ordered_at)) FROM demo.main.orders").fetchall()
+    assert ordered["edges"] == [float(lo), float(hi)]  # the column's own unit (microseconds) either way
+
+
+def test_every_type_profiles_on_the_engine_as_in_the_kernel(conn):
+    sql = 'SELECT *, 1 AS "we""ird ""name" FROM demo.main.all_types'
+    whole = ResultGrid(run(conn, sql))
+    kept = by_name(whole.profile())
+    grid = ResultGrid(run(conn, f"{sql} LIMIT 1"))
+    grid.page_from(EnginePager(lambda: conn.cursor(), sql), whole.row_count)
+    engine = by_name(grid.profile())
+    assert whole.error == grid.error == "" and engine.keys() == kept.keys()
+    for name, p in kept.items():
+        assert engine[name]["nulls"] == p["nulls"], name
+        if p["kind"] in ("number", "time"):  # text is compared as text in the kernel, as its SQL type on the engine
+            assert (engine[name]["min"], engine[name]["max"]) == (p["min"], p["max"]), name
+        assert len(engine[name].get("histogram", [])) == len(p.get("histogram", [])), name

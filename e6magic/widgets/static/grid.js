@@ -116,6 +116,9 @@ function render({ model, el }) {
   profileBtn.title = "null share, distinct values, range and distribution of every column";
   const filterBtn = h("button", "e6-button e6-filter-btn", "Filter");
   filterBtn.title = "a filter box per column: text contains, =value, 1..9, >5 (Enter applies)";
+  const chartBtn = h("button", "e6-button e6-chart-btn", "Chart");
+  chartBtn.title = "a chart of the rows shown (after the filter), beside the grid";
+  const chartBox = h("div", "e6-grid-chart");
   const filterLine = h("div", "e6-filter-line");
   const filterSql = h("code", "e6-filter-sql");
   const copySql = h("button", "e6-button e6-copy-filter", "Copy SQL");
@@ -125,7 +128,7 @@ function render({ model, el }) {
   downloadParquet.title = "every row of the result as Parquet, in the current sort order";
   const downloadNote = h("span", "e6-download-note");
   downloadNote.setAttribute("role", "status");
-  bar.append(info, pager, copy, download, downloadParquet, profileBtn, filterBtn, downloadNote);
+  bar.append(info, pager, copy, download, downloadParquet, profileBtn, filterBtn, chartBtn, downloadNote);
   const error = h("div", "e6-error");
   const scroller = h("div", "e6-grid-scroll");
   const table = h("table", "e6-grid-table");
@@ -133,7 +136,9 @@ function render({ model, el }) {
   const tbody = h("tbody");
   table.append(thead, tbody);
   scroller.append(table);
-  root.append(bar, filterLine, error, scroller);
+  const body = h("div", "e6-grid-body");
+  body.append(scroller, chartBox);
+  root.append(bar, filterLine, error, body);
   el.appendChild(root);
 
   const request = (content) => { root.classList.add("e6-busy"); model.send(content); };
@@ -304,6 +309,10 @@ function render({ model, el }) {
   model.on("msg:custom", onCustom);
 
   profileBtn.addEventListener("click", () => { model.send({ kind: "profile" }); });
+  chartBtn.addEventListener("click", () => { model.send({ kind: "chart" }); });
+  const onChart = () => showChart(model, chartBox, chartBtn);
+  model.on("change:chart", onChart);
+  onChart();
   filterBtn.addEventListener("click", () => { model.set("_filters_open", !model.get("_filters_open")); drawHead(); });
   copySql.addEventListener("click", async () => {
     try { await navigator.clipboard.writeText(model.get("filter_sql")); copySql.textContent = "Copied"; }
@@ -323,7 +332,19 @@ function render({ model, el }) {
     barEvents.forEach((n) => model.off(`change:${n}`, drawBar));
     model.off("change:rows", onRows);
     model.off("msg:custom", onCustom);
+    model.off("change:chart", onChart);
   };
+}
+
+// the chart (e6magic/widgets/_chart.py, a widget of its own) drawn in its box beside the grid
+async function showChart(model, box, btn) {
+  const ref = model.get("chart");
+  btn.textContent = ref ? "Close chart" : "Chart";
+  box.replaceChildren();
+  if (!ref) return;
+  const child = await model.widget_manager.get_model(ref.slice("IPY_MODEL_".length));
+  const view = await model.widget_manager.create_view(child);
+  if (model.get("chart") === ref) box.replaceChildren(view.el);
 }
 
 export default { render };
