@@ -144,4 +144,4 @@ def test_official_connectors_read_every_streamed_row_and_the_count_at_the_end(en
 
 
 def test_duckdb_agrees_on_the_streamed_query():
-    assert duckdb.sql(f"SELECT count(*), sum(i) FROM ({STREAMED})").fetchone() == (ROWS, EXPECTED_SUM)
+    assert duckdb.connect().execute(f"SELECT count(*), sum(i) FROM ({STREAMED})").fetchone() == (ROWS, EXPECTED_SUM)
