@@ -174,7 +174,7 @@ class QueryHandle:
                 if self._on_progress is not None:
                     self._on_progress(self)
                 batch = None  # the consumer has it now; holding it here would keep one more batch alive
-            expected = self.metadata.row_count
+            expected = self._final_row_count()
             # no columns: a DDL/DML count and no rows; a negative count: the engine does not know it
             if self.metadata.columns and expected >= 0 and self.rows_fetched != expected:
                 raise InterfaceError(f"the engine announced {expected} rows but sent {self.rows_fetched}: "
@@ -192,6 +192,28 @@ class QueryHandle:
             self._put(_END)
             if self.state != "finished":
                 self._clear()
+
+    def _final_row_count(self) -> int:
+        """The result's row count once every row is here: a result streamed before the engine knew its count
+        (-1 in the metadata) asks for the metadata again, which has it at the end (`rowcount` -1 until then)."""
+        assert self.metadata is not None
+        if self.metadata.row_count < 0 and self.metadata.columns:
+            response = self._call("getResultMetadata", self._request(pb.GetResultMetadataRequest))
+            self.metadata = decode_metadata(response.resultMetaData)
+        return self.metadata.row_count
+
+    def wait_row_count(self) -> int:
+        """The result's exact row count, waiting (bounded by the query's deadline) for the engine to know it: a
+        streamed result's metadata says -1 until the engine has produced every row."""
+        count = self.wait_metadata().row_count
+        while count < 0 and self.metadata is not None and self.metadata.columns and time.monotonic() < self._deadline:
+            if self.metadata.row_count >= 0:  # the fetcher already has it
+                return self.metadata.row_count
+            response = self._call("getResultMetadata", self._request(pb.GetResultMetadataRequest))
+            count = decode_metadata(response.resultMetaData).row_count
+            if count < 0:
+                time.sleep(0.05)
+        return count
 
     def _payloads(self) -> Iterator[bytes]:
         """The result's chunks in order. With V2 the next call is already on its way while the caller decodes

@@ -9,8 +9,10 @@ import re
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Generator
 from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
+from concurrent.futures import wait as futures_wait
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -28,6 +30,7 @@ MAX_SQL_BYTES = 16 * 1024 * 1024
 FINAL_STATES = ("finished", "failed", "cancelled")
 _MAKES_MACRO = re.compile(r"macro|function", re.IGNORECASE)
 _WAIT_SLICE = 0.05
+_ENCODE_SLICE = 0.005
 
 # DuckDB types the wire carries as they are (by DuckDBPyType.id); everything else is rewritten below.
 _PASS_THROUGH = {
@@ -97,8 +100,10 @@ class Query:
     row_count: int = 0
     profile: dict | None = None
     done: threading.Event = field(default_factory=threading.Event)
+    ready: threading.Event = field(default_factory=threading.Event)  # metadata known: the first chunk is read, or it ended
     _cursor: duckdb.DuckDBPyConnection | None = None
     _chunks: EncodedChunks | None = None
+    _stream: BatchStream | None = None
     _reserved: int = 0  # bytes of its result counted in the registry's ResultMemory
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _fetch_lock: threading.Lock = field(default_factory=threading.Lock)
@@ -217,31 +222,23 @@ class QueryRegistry:
             cursor.execute(f"USE {qualified(query.catalog, query.schema)}")
             relation = cursor.sql(query.sql)
             if query.returns_rows or _has_returning(relation):
-                batches, schema, vector_types = _materialise(relation, self.chunk_rows,
-                                                             lambda batch: self._keep(query, batch))
-                row_count = sum(batch.num_rows for batch in batches)
+                self._produce(query, relation)
             else:
-                batches, schema, vector_types, row_count = [], pa.schema([]), None, _changed_rows(relation)
+                self._publish(query, pa.schema([]), None, _changed_rows(relation), final=True)
             profile = json.loads(cursor.get_profiling_information(format="json"))
         except Exception as exc:  # noqa: BLE001 - every failure becomes the query's answer
-            batches = []
-            self.memory.release(query)
             with query._lock:
                 if query.state != "cancelled":
                     query.state = "failed"
                     query.error = _named(exc, query.query_id)
+            self._let_go(query)
         else:
             with query._lock:
                 if query.state != "cancelled":
-                    query.row_count = row_count
-                    query.metadata = encode_metadata(metadata_for(schema, row_count, vector_types))
                     query.profile = profile
-                    query._chunks = EncodedChunks(batches, vector_types, self._encoders,
-                                                  lambda nbytes: self.memory.release(query, nbytes))
                     query.state = "finished"
-            batches = []
             if query.state == "cancelled":
-                self.memory.release(query)
+                self._let_go(query)
         finally:
             with query._lock:
                 query._cursor = None
@@ -250,6 +247,48 @@ class QueryRegistry:
             finally:
                 self._cursors.put(cursor)
                 self._end(query)
+
+    def _produce(self, query: Query, relation: duckdb.DuckDBPyRelation) -> None:
+        """Read the result into the query's stream batch by batch, on its worker and cursor. The metadata is
+        answered once a second chunk is read (the count -1: not known yet) or the result has ended (its exact
+        count), so a client reads the first rows while the rest is still being produced."""
+        batches, schema, vector_types = _materialise(relation, self.chunk_rows)
+        query._stream = BatchStream()
+        rows = 0
+        try:
+            for index, batch in enumerate(batches):
+                self._keep(query, batch)
+                query._stream.put(batch)
+                rows += batch.num_rows
+                if index == 1:
+                    self._publish(query, schema, vector_types, -1, final=False)
+        finally:
+            batches.close()  # the DuckDB stream is let go before the cursor runs anything else
+        self._publish(query, schema, vector_types, rows, final=True)
+
+    def _publish(self, query: Query, schema: pa.Schema, vector_types: list[VectorType] | None, row_count: int,
+                 *, final: bool) -> None:
+        """Answer the metadata (again, with the exact count, when `final`) and serve the stream's chunks."""
+        with query._lock:
+            if query.state == "cancelled":
+                return
+            if query._stream is None:
+                query._stream = BatchStream()
+            if final:
+                query.row_count = row_count
+            query.metadata = encode_metadata(metadata_for(schema, row_count, vector_types))
+            if query._chunks is None:
+                query._chunks = EncodedChunks(query._stream, vector_types, self._encoders,
+                                              lambda nbytes: self.memory.release(query, nbytes))
+        if final:
+            query._stream.end()  # after the exact count: a client at the end of the stream asks for it
+        query.ready.set()
+
+    def _let_go(self, query: Query) -> None:
+        """Free a failed or cancelled query's result: the batches not sent and their bytes in the bound."""
+        if query._stream is not None:
+            query._stream.end(drop=True)
+        self.memory.release(query)
 
     def _keep(self, query: Query, batch: pa.RecordBatch) -> None:
         """Count one more batch of a result being read, or stop reading it (over the bound, or cancelled)."""
@@ -260,6 +299,7 @@ class QueryRegistry:
     @staticmethod
     def _end(query: Query) -> None:
         query.ended = time.monotonic()
+        query.ready.set()
         query.done.set()
 
     def cancel(self, query_id: str, user: str) -> None:
@@ -276,7 +316,7 @@ class QueryRegistry:
             query.state = "cancelled"
             query.error = EngineError(grpc.StatusCode.CANCELLED, f"query {query.query_id} was cancelled")
             query._chunks = None
-        self.memory.release(query)
+        self._let_go(query)
         if was_prepared:
             self._end(query)
         else:
@@ -325,7 +365,7 @@ class QueryRegistry:
         self._cancel(query)  # by object: the id is no longer registered
         with query._lock:
             query._chunks = None
-        self.memory.release(query)
+        self._let_go(query)
         with self._lock:
             self._last_states[query.query_id] = query.state
             self._gone[query.query_id] = (query.user, why)
@@ -334,10 +374,13 @@ class QueryRegistry:
                     remembered.pop(next(iter(remembered)))
 
     # --- results -----------------------------------------------------------------------------------
-    def wait(self, query: Query, still_wanted: Callable[[], bool], timeout: float | None = None) -> bool:
-        """Wait for the query to end, in slices, so a caller that went away stops the wait."""
+    def wait(self, query: Query, still_wanted: Callable[[], bool], timeout: float | None = None, *,
+             ready: bool = False) -> bool:
+        """Wait for the query to end (or, `ready`, for its metadata), in slices, so a caller that went away stops
+        the wait."""
         deadline = None if timeout is None else time.monotonic() + timeout
-        while not query.done.wait(_WAIT_SLICE):
+        event = query.ready if ready else query.done
+        while not event.wait(_WAIT_SLICE):
             if not still_wanted() or (deadline is not None and time.monotonic() >= deadline):
                 return False
         return True
@@ -346,8 +389,10 @@ class QueryRegistry:
         if query.state == "cancelled" or query.state == "failed":
             raise query.error  # type: ignore[misc]
 
-    def next_chunks(self, query: Query, max_chunks: int, max_bytes: int) -> tuple[list[bytes], bool]:
-        """Up to `max_chunks` more encoded chunks (one caller at a time per query); returns (chunks, ended)."""
+    def next_chunks(self, query: Query, max_chunks: int, max_bytes: int,
+                    wait: float | None = None) -> tuple[list[bytes], bool]:
+        """Up to `max_chunks` more encoded chunks (one caller at a time per query); returns (chunks, ended).
+        With `wait`, a result still being produced answers what is ready: after `wait` seconds for the first."""
         out: list[bytes] = []
         size = 0
         with query._fetch_lock:
@@ -356,8 +401,12 @@ class QueryRegistry:
                 if chunks is None:
                     self.result_or_raise(query)
                     return out, True
-                payload = chunks.take()
+                try:
+                    payload = chunks.take(None if wait is None else 0.0 if out else wait)
+                except FutureTimeout:
+                    return out, False
                 if payload is None:
+                    self.result_or_raise(query)  # a stream cut short by a failure or a cancel
                     return out, True
                 out.append(payload)
                 size += len(payload)
@@ -400,21 +449,58 @@ class QueryRegistry:
         self._encoders.shutdown(wait=True, cancel_futures=True)
 
 
-class EncodedChunks:
-    """A finished result's wire chunks in order, each encoded on a worker while the one before it is sent
-    (the encode is off the RPC's path: measured in docs/benchmarks.md, Engine)."""
+class BatchStream:
+    """A result's Arrow batches as its query's worker reads them; a reader waits for the next one or the end."""
 
-    def __init__(self, batches: list[pa.RecordBatch], vector_types: list[VectorType] | None,
+    def __init__(self) -> None:
+        self._batches: collections.deque[pa.RecordBatch] = collections.deque()
+        self._ended = False
+        self._waiting = 0
+        self._changed = threading.Condition()
+
+    def put(self, batch: pa.RecordBatch) -> None:
+        with self._changed:
+            self._batches.append(batch)
+            self._changed.notify_all()
+
+    def end(self, *, drop: bool = False) -> None:
+        with self._changed:
+            self._ended = True
+            if drop:
+                self._batches.clear()
+            self._changed.notify_all()
+
+    @property
+    def starved(self) -> bool:
+        """Whether a reader waits for the producer (nothing queued, not ended)."""
+        return self._waiting > 0
+
+    def next(self) -> pa.RecordBatch | None:
+        """The next batch, waiting for it while the result is produced; None at the end."""
+        with self._changed:
+            while not self._batches and not self._ended:
+                self._waiting += 1
+                try:
+                    self._changed.wait()
+                finally:
+                    self._waiting -= 1
+            return self._batches.popleft() if self._batches else None
+
+
+class EncodedChunks:
+    """A result's wire chunks in order, each encoded on a worker while the one before it is sent (the encode
+    is off the RPC's path: measured in docs/benchmarks.md, Engine), from batches as they are produced."""
+
+    def __init__(self, stream: BatchStream, vector_types: list[VectorType] | None,
                  encoders: ThreadPoolExecutor, release: Callable[[int], None]) -> None:
-        self._batches = collections.deque(batches)  # each batch let go once encoded: a result shrinks as it is read
+        self._batches = stream  # each batch let go once encoded: a result shrinks as it is read
         self._vector_types = vector_types
         self._encoders = encoders
         self._release = release
         self._ahead: Future | None = encoders.submit(self._encode_next)
 
     def _encode_next(self) -> bytes | None:
-        while self._batches:
-            batch = self._batches.popleft()
+        while (batch := self._batches.next()) is not None:
             try:
                 if batch.num_rows:
                     return encode_chunk(batch, self._vector_types)
@@ -422,10 +508,17 @@ class EncodedChunks:
                 self._release(batch.nbytes)
         return None
 
-    def take(self) -> bytes | None:
-        """The next chunk, or None at the end; the one after it starts encoding now."""
+    def take(self, timeout: float | None = None) -> bytes | None:
+        """The next chunk, or None at the end; the one after it starts encoding now. Raises FutureTimeout when
+        none is ready within `timeout` because the result is still being produced."""
         if self._ahead is None:
             return None
+        if timeout is not None:
+            # an encode of a batch already read is waited for; only one waiting on the producer times out
+            deadline = time.monotonic() + timeout
+            while not futures_wait([self._ahead], _ENCODE_SLICE).done:
+                if self._batches.starved and time.monotonic() >= deadline:
+                    raise FutureTimeout
         payload = self._ahead.result()
         self._ahead = self._encoders.submit(self._encode_next) if payload is not None else None
         return payload
@@ -481,13 +574,12 @@ def _changed_rows(relation: duckdb.DuckDBPyRelation | None) -> int:
     return int(sum(row[0] or 0 for row in counts))
 
 
-def _materialise(relation: duckdb.DuckDBPyRelation | None, chunk_rows: int,
-                 keep: Callable[[pa.RecordBatch], None]
-                 ) -> tuple[list[pa.RecordBatch], pa.Schema, list[VectorType] | None]:
-    """Run the relation into Arrow batches of `chunk_rows` (the only copy of the result), with wire-ready column
-    types; `keep` sees each batch as it arrives and may stop the read by raising."""
+def _materialise(relation: duckdb.DuckDBPyRelation | None, chunk_rows: int
+                 ) -> tuple[Generator[pa.RecordBatch, None, None], pa.Schema, list[VectorType] | None]:
+    """The relation's result as a stream of Arrow batches of `chunk_rows` (read as DuckDB produces them), with
+    wire-ready column types."""
     if relation is None:  # a statement with no result set (CREATE, INSERT, SET, ...)
-        return [], pa.schema([]), None
+        return (b for b in ()), pa.schema([]), None
     expressions, overrides, rewritten = [], [], False
     for name, duck_type in zip(relation.columns, relation.types):
         column = quote_identifier(name)
@@ -505,13 +597,17 @@ def _materialise(relation: duckdb.DuckDBPyRelation | None, chunk_rows: int,
     intervals = [i for i, vt in enumerate(overrides) if vt is VectorType.INTERVAL_DAY_SECOND] if rewritten else []
     for i in intervals:
         schema = schema.set(i, schema.field(i).with_type(pa.duration("us")))
-    batches = []
-    for batch in reader:
-        if intervals:
-            arrays = [a.cast(pa.duration("us")) if i in intervals else a for i, a in enumerate(batch.columns)]
-            batch = pa.RecordBatch.from_arrays(arrays, schema=schema)
-        keep(batch)
-        batches.append(batch)
-    if not rewritten:
-        return batches, schema, None
-    return batches, schema, [vt or vector_type_for(f.type) for vt, f in zip(overrides, schema)]
+    vector_types = [vt or vector_type_for(f.type) for vt, f in zip(overrides, schema)] if rewritten else None
+    return _read(reader, schema, intervals), schema, vector_types
+
+
+def _read(reader: pa.RecordBatchReader, schema: pa.Schema, intervals: list[int]
+          ) -> Generator[pa.RecordBatch, None, None]:
+    try:
+        for batch in reader:
+            if intervals:
+                arrays = [a.cast(pa.duration("us")) if i in intervals else a for i, a in enumerate(batch.columns)]
+                batch = pa.RecordBatch.from_arrays(arrays, schema=schema)
+            yield batch
+    finally:
+        reader.close()

@@ -132,11 +132,12 @@ class QueryEngineService(pb_grpc.QueryEngineServiceServicer):
     executeStatementV2 = executeStatement  # the V2 request adds nothing the engine needs to run it
 
     # --- results ----------------------------------------------------------------------------------------
-    def _ended(self, query_id: str, caller: Caller, context: grpc.ServicerContext) -> Query:
+    def _ended(self, query_id: str, caller: Caller, context: grpc.ServicerContext, *, ready: bool = False) -> Query:
+        """The query once it has ended (or, `ready`, once its metadata is known: it may still be streaming)."""
         query = self.registry.get(query_id, caller.user)
         if query.state == "prepared":
             raise EngineError(grpc.StatusCode.FAILED_PRECONDITION, f"query {query_id} was prepared but not executed")
-        if not self.registry.wait(query, context.is_active):
+        if not self.registry.wait(query, context.is_active, ready=ready):
             raise EngineError(grpc.StatusCode.CANCELLED, f"the caller went away while query {query_id} ran")
         query.touched = time.monotonic()  # asked for now, not when the wait began
         self.registry.result_or_raise(query)
@@ -144,21 +145,23 @@ class QueryEngineService(pb_grpc.QueryEngineServiceServicer):
 
     @rpc()
     def getResultMetadata(self, request, context, caller):
-        return pb.GetResultMetadataResponse(resultMetaData=self._ended(request.queryId, caller, context).metadata)
+        # rowCount -1 while the result streams, its exact count once it has ended (docs/architecture.md)
+        query = self._ended(request.queryId, caller, context, ready=True)
+        return pb.GetResultMetadataResponse(resultMetaData=query.metadata)
 
     @rpc()
     def getNextResultBatch(self, request, context, caller):
-        chunks, _ = self.registry.next_chunks(self._ended(request.queryId, caller, context), 1, 1)
+        chunks, _ = self.registry.next_chunks(self._ended(request.queryId, caller, context, ready=True), 1, 1)
         return pb.GetNextResultBatchResponse(resultBatch=chunks[0] if chunks else b"")
 
     @rpc()
     def getNextResultBatchV2(self, request, context, caller):
         query = self.registry.get(request.queryId, caller.user)
         # V2 may answer "nothing yet" (wire §2.5): wait briefly, so polling clients see progress early.
-        if not self.registry.wait(query, context.is_active, timeout=_V2_POLL_SECONDS):
+        if not self.registry.wait(query, context.is_active, timeout=_V2_POLL_SECONDS, ready=True):
             return pb.GetNextResultBatchV2Response(endOfStream=False)
         self.registry.result_or_raise(query)
-        chunks, ended = self.registry.next_chunks(query, _V2_MAX_CHUNKS, _V2_MAX_BYTES)
+        chunks, ended = self.registry.next_chunks(query, _V2_MAX_CHUNKS, _V2_MAX_BYTES, wait=_V2_POLL_SECONDS)
         return pb.GetNextResultBatchV2Response(resultBatches=chunks, endOfStream=ended)
 
     @rpc()

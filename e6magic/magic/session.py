@@ -70,6 +70,18 @@ def _polars(make: Callable[[], Any]) -> Any:
         raise UsageError(f"E6Magic.output = 'polars': {exc}") from exc
 
 
+def _too_big_to_keep(handle: Any, batch: Any, kept: list[Any], keep_bytes: int) -> int | None:
+    """The result's full row count when it is too big to keep whole (a window is kept), else None. A count in the
+    metadata decides at the first batch; a streamed result's (-1 until its end) once the batches kept would pass
+    `keep_bytes`, and the count is asked of the engine then."""
+    known = handle.row_count
+    if known is not None and known >= 0:
+        return known if not kept and batch.nbytes / batch.num_rows * known > keep_bytes else None
+    if sum(b.nbytes for b in kept) + batch.nbytes > keep_bytes:
+        return int(handle.wait_row_count())
+    return None
+
+
 def collect(cursor: Any, handle: Any, limit: int | None, into: list[Any] | None = None,
             keep_bytes: int | None = None, window_rows: int = 0) -> tuple[Any, int | None]:
     """Read the whole result (or its first ``limit`` rows, then cancel the rest). Blocking.
@@ -88,10 +100,10 @@ def collect(cursor: Any, handle: Any, limit: int | None, into: list[Any] | None 
     rows = 0
     total: int | None = None
     for batch in cursor.fetch_batches():
-        if keep_bytes is not None and not batches and batch.num_rows:
-            expected = handle.row_count or 0
-            if batch.nbytes / batch.num_rows * expected > keep_bytes and (limit is None or limit > window_rows):
-                total, limit = expected, max(1, window_rows)
+        if keep_bytes is not None and total is None and batch.num_rows and (limit is None or limit > window_rows):
+            total = _too_big_to_keep(handle, batch, batches, keep_bytes)
+            if total is not None:
+                limit = max(1, window_rows, rows)
         if limit is not None and rows + batch.num_rows > limit:
             batch = batch.slice(0, limit - rows)  # zero-copy: the grid never shows rows past the limit
         batches.append(batch)

@@ -91,7 +91,10 @@ def test_a_result_over_the_memory_bound_fails_clearly_and_others_still_run(engin
         assert eng.result_memory == 0
         held = client.submit("SELECT * FROM demo.main.orders LIMIT 150000")  # about 9 MiB, held unfetched
         assert wait_for(lambda: eng.query_state(held) == "finished")
-        second = client.submit("SELECT * FROM demo.main.orders LIMIT 150000")  # would pass the bound beside it
+        # would pass the bound beside it (each result's first chunk is encoded at once and no longer counted)
+        second = client.submit("SELECT * FROM demo.main.orders LIMIT 200000")
+        # results stream: what counts is what is produced and not yet fetched, so it fails while nobody reads it
+        assert wait_for(lambda: eng.query_state(second) == "failed")
         assert rpc_error(lambda: client.rows_v1(second)).code() == grpc.StatusCode.RESOURCE_EXHAUSTED
         assert client.rows_v1(held).num_rows == 150000
         assert eng.result_memory == 0  # a result read to its end holds nothing
