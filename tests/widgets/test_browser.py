@@ -452,7 +452,8 @@ def test_grid_copies_rows_and_cells_expands_cut_text_keeps_widths_and_pages_by_t
     # 100,000 rows are more than 1 MB, so with grid_keep_mb = 1 other pages come from the engine
     sql = ("SELECT i AS id, 'r' || repeat('x', ((i % 1500) // 25)::INTEGER) AS label, i * 1000 AS n "
            "FROM range(100000) t(i)")
-    setup = SETUP + "\n%config E6Magic.display_limit = 20" + (f"\n%config E6Magic.grid_keep_mb = {keep_mb}" if keep_mb else "")
+    setup = SETUP + "\n%config E6Magic.display_limit = 20"
+    setup += f"\n%config E6Magic.grid_keep_mb = {keep_mb}" if keep_mb else ""
     page = lab.open_notebook(f"mechanics-{keep_mb}.ipynb", [setup, f"%%e6sql\n{sql}"])
     page.set_viewport_size({"width": 800, "height": 800})
     page.context.grant_permissions(["clipboard-read", "clipboard-write"])
