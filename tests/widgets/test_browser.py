@@ -467,10 +467,21 @@ def test_grid_copies_rows_and_cells_expands_cut_text_keeps_widths_and_pages_by_t
     expect(info).to_contain_text("rows 99,981–100,000 of")
     page.locator(".e6-grid th[data-column='n']").click()
     page.locator(".e6-grid th.e6-sorted-asc[data-column='n']").wait_for()
-    assert header_widths(page) == widths  # no jump between pages or on a sort
+    page.locator(".e6-page-last").click()  # sorted: the longest numbers
+    expect(info).to_contain_text("rows 99,981–100,000 of")
+    wider = header_widths(page)
+    assert wider[2] == widths[2]  # the text column keeps the first page's width (and cuts)
+    assert all(b >= a for a, b in zip(widths, wider))  # number columns only widen, for longer numbers
+    numbers_cut = "tds => tds.filter(td => td.scrollWidth > td.clientWidth).length"
+    assert page.locator(".e6-grid td.e6-num, .e6-grid td.e6-rownum").evaluate_all(numbers_cut) == 0
+    page.locator(".e6-page-first").click()
+    expect(info).to_contain_text("rows 1–20 of")
+    assert header_widths(page) == wider  # never narrower again: no jump back
 
     # a row number copies its row as one tab-separated line, from the keyboard too
-    page.locator(".e6-grid tbody tr:nth-child(3) td.e6-rownum").focus()
+    page.locator(".e6-grid tbody tr:first-child td.e6-rownum").focus()  # the rows' one Tab stop
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("ArrowDown")
     page.keyboard.press("Enter")
     expect(page.locator(".e6-grid tbody tr:nth-child(3) td.e6-rownum")).to_have_text("copied")
     assert page.evaluate("navigator.clipboard.readText()") == "2\tr\t2000\n"  # plain digits, not 2,000
@@ -490,7 +501,9 @@ def test_grid_copies_rows_and_cells_expands_cut_text_keeps_widths_and_pages_by_t
     expect(cell).to_have_class(re.compile("e6-expanded"))
     assert cell.evaluate("td => td.scrollWidth <= td.clientWidth")  # all of it in view
     assert cell.bounding_box()["height"] > before
-    assert header_widths(page) == widths
+    assert header_widths(page) == wider
+    if not keep_mb:
+        shot(page, "grid-mechanics.png", page.locator(".e6-grid"))
     cell.press("Enter")
     expect(cell).not_to_have_class(re.compile("e6-expanded"))
 
@@ -507,4 +520,4 @@ def test_grid_copies_rows_and_cells_expands_cut_text_keeps_widths_and_pages_by_t
     assert scroll.evaluate("s => s.scrollHeight <= s.clientHeight + 1 && getComputedStyle(s).overflowY !== 'auto'")
     assert scroll.bounding_box()["height"] > 100 * 14
     if not keep_mb:
-        shot(page, "grid-mechanics.png", page.locator(".e6-grid"))
+        shot(page, "grid-page-size.png", page.locator(".e6-grid"))

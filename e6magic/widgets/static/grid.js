@@ -46,7 +46,22 @@ function fixWidths(table, colgroup, tries = 3) {
   colgroup.replaceChildren(...widths.map((w) => { const c = h("col"); c.style.width = `${Math.ceil(w) + 14}px`; return c; }));
   table.style.width = `${widths.reduce((a, w) => a + Math.ceil(w) + 14, 0)}px`;
   table.style.tableLayout = "fixed";
+  growNumbers(table, colgroup);
   markCut(table.tBodies[0]);
+}
+
+// Numbers are never cut: a number column (and the row numbers) widens when a later page holds a longer one, and
+// never narrows again; text columns keep their width and cut (see markCut).
+function growNumbers(table, colgroup) {
+  if (table.style.tableLayout !== "fixed") return;
+  const cols = colgroup.children;
+  const need = new Map();
+  for (const td of table.tBodies[0].querySelectorAll("td.e6-num, td.e6-rownum")) { // read everything, then write
+    if (td.scrollWidth > td.clientWidth) need.set(td.cellIndex, Math.max(need.get(td.cellIndex) || 0, td.scrollWidth + td.offsetWidth - td.clientWidth + 2));
+  }
+  if (!need.size) return;
+  for (const [i, w] of need) if (cols[i]) cols[i].style.width = `${Math.ceil(w)}px`;
+  table.style.width = `${[...cols].reduce((a, c) => a + parseFloat(c.style.width), 0)}px`;
 }
 
 // Cells the column's width cuts get the whole text as a tooltip and expand on click or Enter.
@@ -239,7 +254,7 @@ function render({ model, el }) {
       const tr = h("tr");
       const sep = model.get("thousands");
       const num = h("td", "e6-rownum", sep ? grouped(String(start + i + 1)) : String(start + i + 1));
-      num.tabIndex = 0; // Tab reaches the rows; Enter copies one, arrows move into its cells
+      num.tabIndex = i === 0 ? 0 : -1; // one Tab stop for the rows; arrows move, Enter copies a row
       num.title = "copy this row (tab-separated)";
       tr.append(num);
       row.forEach((v, j) => {
@@ -256,6 +271,7 @@ function render({ model, el }) {
     });
     tbody.replaceChildren(frag);
     fixWidths(table, colgroup);
+    growNumbers(table, colgroup);
     markCut(tbody);
   }
 
