@@ -10,6 +10,7 @@ import traitlets as t
 from ipywidgets import widget_serialization  # type: ignore[import-untyped]
 
 from e6magic.client.params import literal as _literal
+from e6magic.client.sqltypes import engine_sql_type
 from e6magic.widgets._base import STATIC, E6Widget, esc, one_line
 from e6magic.widgets._filter import like_escape as _like_escape
 from e6magic.widgets._grid import ResultGrid
@@ -223,7 +224,7 @@ class SchemaBrowser(E6Widget):
         found = []
         for kind, cat, db, table, column, kind_of in self._query(sql, params):
             path = [p for p in (cat, db, table, column) if p is not None]
-            found.append({"path": [str(p) for p in path], "kind": str(kind), "type": (kind_of or "").lower()})
+            found.append({"path": [str(p) for p in path], "kind": str(kind), "type": _sql_type(kind_of)})
         return found
 
     def _search_tree(self, needle: str) -> list[dict[str, Any]]:
@@ -271,7 +272,7 @@ class SchemaBrowser(E6Widget):
             return [{"name": n, "kind": "database", "type": ""} for n in _names(conn.get_schema_names(path[0]))]
         if len(path) == 2:
             return [{"name": n, "kind": "table", "type": ""} for n in _names(conn.get_tables(path[0], path[1]))]
-        return [{"name": name, "kind": "column", "type": kind} for name, kind in _columns(conn.get_columns(*path))]
+        return [{"name": name, "kind": "column", "type": _sql_type(kind)} for name, kind in _columns(conn.get_columns(*path))]
 
     def fallback_text(self) -> str:
         catalogs = [c["name"] for c in self.nodes.get("", [])]
@@ -302,6 +303,11 @@ def _names(result: Any) -> list[str]:
         elif isinstance(item, (tuple, list)) and item:
             names.append(str(item[0]))
     return names
+
+
+def _sql_type(name: str | None) -> str:
+    """One vocabulary in the tree and the search (getColumns says ``long``, information_schema ``BIGINT``)."""
+    return engine_sql_type(name) if name else ""
 
 
 def _columns(result: Any) -> list[tuple[str, str]]:

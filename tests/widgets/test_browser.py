@@ -439,3 +439,85 @@ def test_a_one_page_result_has_no_pager_and_headers_sort_from_the_keyboard(lab):
     assert grid_row(page, "first-child")[1] == "4000"  # E6Magic.thousands = False: plain digits
     cell = page.locator(".e6-grid tbody tr:first-child td").nth(2)
     assert cell.get_attribute("title") == "long text " * 20  # the whole text where the column cuts it
+
+
+def header_widths(page) -> list[float]:
+    return page.locator(".e6-grid thead tr:first-child th").evaluate_all(
+        "ths => ths.map(th => Math.round(th.getBoundingClientRect().width))")
+
+
+@pytest.mark.parametrize("keep_mb", [None, 1], ids=["kept", "window"])
+def test_grid_copies_rows_and_cells_expands_cut_text_keeps_widths_and_pages_by_the_chosen_size(lab, keep_mb):
+    # the label grows from 'r' to 'r' + 59 x's every 1,500 rows: later pages hold wider text than the first;
+    # 100,000 rows are more than 1 MB, so with grid_keep_mb = 1 other pages come from the engine
+    sql = ("SELECT i AS id, 'r' || repeat('x', ((i % 1500) // 25)::INTEGER) AS label, i * 1000 AS n "
+           "FROM range(100000) t(i)")
+    setup = SETUP + "\n%config E6Magic.display_limit = 20"
+    setup += f"\n%config E6Magic.grid_keep_mb = {keep_mb}" if keep_mb else ""
+    page = lab.open_notebook(f"mechanics-{keep_mb}.ipynb", [setup, f"%%e6sql\n{sql}"])
+    page.set_viewport_size({"width": 800, "height": 800})
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    run_setup(page)
+    Lab.run_cell(page, 1)
+    info = page.locator(".e6-grid-info")
+    expect(info).to_contain_text("rows 1–20 of 100,000 rows · 3 columns", timeout=60000)
+    widths = header_widths(page)
+
+    page.locator(".e6-page-last").click()  # labels of 39 x's, cut at the first page's width
+    expect(info).to_contain_text("rows 99,981–100,000 of")
+    page.locator(".e6-grid th[data-column='n']").click()
+    page.locator(".e6-grid th.e6-sorted-asc[data-column='n']").wait_for()
+    page.locator(".e6-page-last").click()  # sorted: the longest numbers
+    expect(info).to_contain_text("rows 99,981–100,000 of")
+    wider = header_widths(page)
+    assert wider[2] == widths[2]  # the text column keeps the first page's width (and cuts)
+    assert all(b >= a for a, b in zip(widths, wider))  # number columns only widen, for longer numbers
+    numbers_cut = "tds => tds.filter(td => td.scrollWidth > td.clientWidth).length"
+    assert page.locator(".e6-grid td.e6-num, .e6-grid td.e6-rownum").evaluate_all(numbers_cut) == 0
+    page.locator(".e6-page-first").click()
+    expect(info).to_contain_text("rows 1–20 of")
+    assert header_widths(page) == wider  # never narrower again: no jump back
+
+    # a row number copies its row as one tab-separated line, from the keyboard too
+    page.locator(".e6-grid tbody tr:first-child td.e6-rownum").focus()  # the rows' one Tab stop
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("Enter")
+    expect(page.locator(".e6-grid tbody tr:nth-child(3) td.e6-rownum")).to_have_text("copied")
+    assert page.evaluate("navigator.clipboard.readText()") == "2\tr\t2000\n"  # plain digits, not 2,000
+    page.keyboard.press("ArrowRight")
+    page.keyboard.press("ArrowRight")
+    page.keyboard.press("ArrowRight")
+    page.keyboard.press("Control+c")
+    assert page.evaluate("navigator.clipboard.readText()") == "2000"  # the focused cell alone
+
+    # a cut cell shows its whole value on click (or Enter), in the column's fixed width
+    page.locator(".e6-page-last").click()
+    expect(info).to_contain_text("rows 99,981–100,000 of")
+    cell = page.locator(".e6-grid tbody tr:last-child td").nth(2)
+    assert cell.evaluate("td => td.scrollWidth > td.clientWidth")  # cut
+    before = cell.bounding_box()["height"]
+    cell.click()
+    expect(cell).to_have_class(re.compile("e6-expanded"))
+    assert cell.evaluate("td => td.scrollWidth <= td.clientWidth")  # all of it in view
+    assert cell.bounding_box()["height"] > before
+    assert header_widths(page) == wider
+    if not keep_mb:
+        shot(page, "grid-mechanics.png", page.locator(".e6-grid"))
+    cell.press("Enter")
+    expect(cell).not_to_have_class(re.compile("e6-expanded"))
+
+    # a page size chosen in the bar: the kernel (or, past the window, the engine) sends that many rows
+    page.locator(".e6-page-size").select_option("100")
+    expect(info).to_contain_text("rows 99,901–100,000 of 100,000 rows")  # the page that holds the first row shown
+    assert page.locator(".e6-grid tbody tr").count() == 100
+    expect(page.locator(".e6-page-of")).to_have_text(" of 1,000")
+    assert grid_row(page, "last-child")[1] == "99,999"  # still sorted by n
+    page.locator(".e6-page-first").click()
+    expect(info).to_contain_text("rows 1–100 of 100,000 rows")
+    # one scroll area: 100 rows make the output taller, the grid does not scroll inside itself
+    scroll = page.locator(".e6-grid-scroll")
+    assert scroll.evaluate("s => s.scrollHeight <= s.clientHeight + 1 && getComputedStyle(s).overflowY !== 'auto'")
+    assert scroll.bounding_box()["height"] > 100 * 14
+    if not keep_mb:
+        shot(page, "grid-page-size.png", page.locator(".e6-grid"))

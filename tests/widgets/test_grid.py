@@ -299,3 +299,19 @@ def test_nested_values_read_as_json_and_blobs_as_hex_under_sql_type_names():
     assert [c["type"] for c in grid.columns] == ["MAP(VARCHAR, INTEGER)", "STRUCT(a INTEGER, b VARCHAR)",
                                                  "INTEGER[]", "BLOB", "SMALLINT"]
     assert grid.rows == [['{"k": 1, "j": null}', '{"a": 1, "b": "x"}', "[1, null]", "0x00ff6162", "1"]]
+
+
+def test_page_size_chosen_in_the_view_reads_that_many_rows_from_the_engine_past_the_window(windowed, frontend):
+    windowed.goto(windowed.kept_rows // 100 + 5)  # past the kept rows: the engine answers
+    first = windowed.page * 100
+    frontend.send(windowed, {"kind": "page_size", "page_size": 500})
+    windowed.wait_idle(30)
+    assert windowed.page_size == 500 and windowed.page == first // 500
+    assert [int(r[0]) for r in windowed.rows] == list(range(windowed.page * 500, windowed.page * 500 + 500))
+    frontend.send(windowed, {"kind": "sort", "column": windowed.columns[0]["name"], "descending": True})
+    frontend.send(windowed, {"kind": "page_size", "page_size": 20})
+    windowed.wait_idle(30)
+    assert windowed.page_size == 20 and [int(r[0]) for r in windowed.rows] == list(range(299_999, 299_979, -1))
+    frontend.send(windowed, {"kind": "page_size", "page_size": "lots"})  # a bad value keeps the size
+    windowed.wait_idle(30)
+    assert windowed.page_size == 20 and not windowed.error

@@ -6,6 +6,7 @@ import threading
 import pytest
 
 import e6magic
+from e6magic.client.sqltypes import engine_sql_type
 from e6magic.widgets import ResultGrid, SchemaBrowser
 from e6magic.widgets._schema import MAX_MATCHES, SEP
 
@@ -71,7 +72,10 @@ def test_levels_load_one_at_a_time(conn, frontend):
     assert {"customers", "orders", "products", "all_types"} <= set(names(tables))
     columns = browser.expand(["demo", "main", "orders"])
     expected = conn.get_columns("demo", "main", "orders")
-    assert [(c["name"], c["type"]) for c in columns] == [(c["fieldName"], c["fieldType"]) for c in expected]
+    assert [c["name"] for c in columns] == [c["fieldName"] for c in expected]
+    # SQL words, not the engine's (long, decimal(18,2)): the grid's headers use the same ones
+    assert [c["type"] for c in columns] == [engine_sql_type(c["fieldType"]) for c in expected]
+    assert {"BIGINT", "DECIMAL(18,2)"} <= {c["type"] for c in columns} and "long" not in {c["type"] for c in columns}
     assert all(c["kind"] == "column" for c in columns)
 
 
@@ -81,11 +85,21 @@ def test_search_in_a_fresh_browser_finds_a_column_of_an_unopened_table(recorded,
     recorded.sql.clear()
     frontend.send(browser, {"kind": "search", "text": "amount"})
     browser.wait()
-    assert {"path": ["demo", "main", "orders", "amount"], "kind": "column", "type": "decimal(18,2)"} in browser.matches
+    assert {"path": ["demo", "main", "orders", "amount"], "kind": "column", "type": "DECIMAL(18,2)"} in browser.matches
     assert len([s for s in recorded.sql if "information_schema" in s]) == 1  # one engine query for the search
     assert browser.note == "" and browser.searching is False
     # the tree is loaded down to the match, so the view can open it and highlight the column
     assert "amount" in names(browser.nodes[SEP.join(["demo", "main", "orders"])])
+
+
+def test_tree_and_search_name_every_column_type_alike(conn):
+    browser = opened(conn)
+    tree = {c["name"]: c["type"] for c in browser.expand(["demo", "main", "all_types"])}
+    searched = {m["path"][3]: m["type"] for m in browser.find("_")
+                if m["kind"] == "column" and m["path"][2] == "all_types"}
+    assert tree and searched
+    assert {k: v for k, v in tree.items() if k in searched} == searched  # one vocabulary in both
+    assert all(v == v.upper() for v in tree.values()), tree
 
 
 def test_search_covers_every_level_and_matches_duckdb(conn):
@@ -156,7 +170,7 @@ def test_refresh_lists_again_and_repeats_the_search(conn, frontend):
     frontend.send(browser, {"kind": "refresh"})
     browser.wait()
     assert next(iter(browser.nodes)) == "" and SEP.join(["demo", "main", "orders"]) in browser.nodes
-    assert {"path": ["demo", "main", "orders", "amount"], "kind": "column", "type": "decimal(18,2)"} in browser.matches
+    assert {"path": ["demo", "main", "orders", "amount"], "kind": "column", "type": "DECIMAL(18,2)"} in browser.matches
 
 
 def test_preview_of_a_missing_table_is_an_error_line(conn, engine):

@@ -12,6 +12,70 @@ function csvField(v) {
   return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
+// A row copied as one tab-separated line (a spreadsheet pastes it into cells); NULL copies as empty.
+function tsvField(v) {
+  if (v === null || v === undefined) return "";
+  return /[\t"\r\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v;
+}
+
+async function toClipboard(text) {
+  try {
+    await navigator.clipboard.writeText(text);
+  } catch {
+    const area = document.createElement("textarea"); // no clipboard permission (an http page, an iframe)
+    area.value = text;
+    document.body.appendChild(area);
+    area.select();
+    document.execCommand("copy");
+    area.remove();
+  }
+}
+
+const PAGE_SIZES = [20, 50, 100, 500];
+
+// Column widths measured once (header and first page) and then fixed, so paging and sorting do not make the
+// columns jump; a new schema or the profile rows measure again.
+function fixWidths(table, colgroup, tries = 3) {
+  if (table.style.tableLayout === "fixed" || !table.tBodies[0].rows.length) return;
+  const heads = [...table.tHead.rows[0].cells];
+  const widths = heads.map((th) => th.getBoundingClientRect().width);
+  if (!widths.some((w) => w > 0)) { // not in the page yet: measure once it is drawn
+    if (tries > 0) requestAnimationFrame(() => fixWidths(table, colgroup, tries - 1));
+    return;
+  }
+  colgroup.replaceChildren(...widths.map((w) => { const c = h("col"); c.style.width = `${Math.ceil(w) + 14}px`; return c; }));
+  table.style.width = `${widths.reduce((a, w) => a + Math.ceil(w) + 14, 0)}px`;
+  table.style.tableLayout = "fixed";
+  growNumbers(table, colgroup);
+  markCut(table.tBodies[0]);
+}
+
+// Numbers are never cut: a number column (and the row numbers) widens when a later page holds a longer one, and
+// never narrows again; text columns keep their width and cut (see markCut).
+function growNumbers(table, colgroup) {
+  if (table.style.tableLayout !== "fixed") return;
+  const cols = colgroup.children;
+  const need = new Map();
+  for (const td of table.tBodies[0].querySelectorAll("td.e6-num, td.e6-rownum")) { // read everything, then write
+    if (td.scrollWidth > td.clientWidth) need.set(td.cellIndex, Math.max(need.get(td.cellIndex) || 0, td.scrollWidth + td.offsetWidth - td.clientWidth + 2));
+  }
+  if (!need.size) return;
+  for (const [i, w] of need) if (cols[i]) cols[i].style.width = `${Math.ceil(w)}px`;
+  table.style.width = `${[...cols].reduce((a, c) => a + parseFloat(c.style.width), 0)}px`;
+}
+
+// Cells the column's width cuts get the whole text as a tooltip and expand on click or Enter.
+function markCut(tbody) {
+  for (const td of tbody.querySelectorAll("td:not(.e6-rownum):not(.e6-null)")) {
+    if (td.scrollWidth > td.clientWidth + 1) { td.classList.add("e6-long"); td.title = td.title || td.textContent; }
+  }
+}
+
+function unfixWidths(table, colgroup) {
+  colgroup.replaceChildren();
+  table.style.tableLayout = table.style.width = "";
+}
+
 // -- column profiles and filters (e6magic/widgets/_explore.py): drawn into the header --------------
 function pct(v) { return `${(v * 100).toFixed(v > 0 && v < 0.001 ? 2 : 1)}%`; }
 
@@ -128,13 +192,17 @@ function render({ model, el }) {
   downloadParquet.title = "every row of the result as Parquet, in the current sort order";
   const downloadNote = h("span", "e6-download-note");
   downloadNote.setAttribute("role", "status");
-  bar.append(info, pager, copy, download, downloadParquet, profileBtn, filterBtn, chartBtn, downloadNote);
+  const sizeBox = h("select", "e6-page-size");
+  sizeBox.setAttribute("aria-label", "rows per page");
+  sizeBox.title = "rows per page";
+  bar.append(info, pager, sizeBox, copy, download, downloadParquet, profileBtn, filterBtn, chartBtn, downloadNote);
   const error = h("div", "e6-error");
   const scroller = h("div", "e6-grid-scroll");
   const table = h("table", "e6-grid-table");
+  const colgroup = h("colgroup");
   const thead = h("thead");
   const tbody = h("tbody");
-  table.append(thead, tbody);
+  table.append(colgroup, thead, tbody);
   scroller.append(table);
   const body = h("div", "e6-grid-body");
   body.append(scroller, chartBox);
@@ -185,19 +253,68 @@ function render({ model, el }) {
     model.get("rows").forEach((row, i) => {
       const tr = h("tr");
       const sep = model.get("thousands");
-      tr.append(h("td", "e6-rownum", sep ? grouped(String(start + i + 1)) : String(start + i + 1)));
+      const num = h("td", "e6-rownum", sep ? grouped(String(start + i + 1)) : String(start + i + 1));
+      num.tabIndex = i === 0 ? 0 : -1; // one Tab stop for the rows; arrows move, Enter copies a row
+      num.title = "copy this row (tab-separated)";
+      tr.append(num);
       row.forEach((v, j) => {
         const td = h("td", cols[j] && cols[j].numeric ? "e6-num" : "");
+        td.tabIndex = -1; // focused by a click or the arrows; Ctrl+C copies the whole value
         if (v === null) { td.textContent = "NULL"; td.classList.add("e6-null"); } else {
           td.textContent = sep && cols[j] && cols[j].numeric ? grouped(v) : v;
-          if (v.length > 40) td.title = v; // the cell is cut by the column's width (or at 1,000 characters)
+          // long or several lines: a tooltip, and click/Enter expands (markCut adds the cells the width cuts)
+          if (v.length > 40 || v.includes("\n")) { td.title = v; td.classList.add("e6-long"); }
         }
         tr.append(td);
       });
       frag.append(tr);
     });
     tbody.replaceChildren(frag);
+    fixWidths(table, colgroup);
+    growNumbers(table, colgroup);
+    markCut(tbody);
   }
+
+  function flash(node, text) {
+    const before = node.textContent;
+    node.textContent = text;
+    node.classList.add("e6-copied");
+    setTimeout(() => { node.textContent = before; node.classList.remove("e6-copied"); }, 900);
+  }
+  function copyRow(tr) {
+    const row = model.get("rows")[tr.sectionRowIndex];
+    if (row) toClipboard(row.map(tsvField).join("\t") + "\n").then(() => flash(tr.cells[0], "copied"));
+  }
+  function copyCell(td) {
+    const row = model.get("rows")[td.parentElement.sectionRowIndex];
+    const v = row ? row[td.cellIndex - 1] : null;
+    toClipboard(v === null || v === undefined ? "" : v).then(() => td.classList.add("e6-copied"));
+    setTimeout(() => td.classList.remove("e6-copied"), 900);
+  }
+  function moveFocus(td, key) {
+    const tr = td.parentElement;
+    const rows = tbody.rows;
+    const r = tr.sectionRowIndex + (key === "ArrowDown" ? 1 : key === "ArrowUp" ? -1 : 0);
+    const c = td.cellIndex + (key === "ArrowRight" ? 1 : key === "ArrowLeft" ? -1 : 0);
+    const target = rows[r] && rows[r].cells[c];
+    if (target) target.focus();
+  }
+  tbody.addEventListener("click", (e) => {
+    const td = e.target.closest("td");
+    if (!td || !tbody.contains(td)) return;
+    if (td.classList.contains("e6-rownum")) copyRow(td.parentElement);
+    else if (td.classList.contains("e6-long") && window.getSelection().isCollapsed) td.classList.toggle("e6-expanded");
+  });
+  tbody.addEventListener("keydown", (e) => {
+    const td = e.target.closest("td");
+    if (!td) return;
+    if (e.key.startsWith("Arrow")) { e.preventDefault(); moveFocus(td, e.key); }
+    else if (e.key === "Enter" || e.key === " ") { e.preventDefault(); td.click(); }
+    else if ((e.ctrlKey || e.metaKey) && e.key === "c" && window.getSelection().isCollapsed) {
+      e.preventDefault();
+      if (td.classList.contains("e6-rownum")) copyRow(td.parentElement); else copyCell(td);
+    }
+  });
 
   function drawBar() {
     root.classList.remove("e6-busy");
@@ -229,6 +346,11 @@ function render({ model, el }) {
     profileBtn.disabled = model.get("profiling");
     profileBtn.textContent = model.get("profiling") ? "Profiling…" : "Profile";
     pager.hidden = model.get("complete") && count <= 1; // no pager for a single page
+    const size = model.get("page_size");
+    const sizes = [...new Set([...PAGE_SIZES, size])].sort((a, b) => a - b);
+    sizeBox.replaceChildren(...sizes.map((s) => { const o = h("option", "", `${s} / page`); o.value = String(s); return o; }));
+    sizeBox.value = String(size);
+    sizeBox.hidden = model.get("complete") && n <= PAGE_SIZES[0] && size >= n; // nothing to choose
     const err = model.get("error") || model.get("filter_error");
     error.textContent = err;
     error.hidden = !err;
@@ -245,6 +367,7 @@ function render({ model, el }) {
     if (Number.isFinite(p)) goto(Math.min(Math.max(p, 1), pageCount()) - 1);
   };
   pageInput.addEventListener("change", gotoTyped);
+  sizeBox.addEventListener("change", () => request({ kind: "page_size", page_size: parseInt(sizeBox.value, 10) }));
   pageInput.addEventListener("keydown", (e) => { if (e.key === "Enter") { e.preventDefault(); gotoTyped(); } });
 
   function csv() {
@@ -253,17 +376,7 @@ function render({ model, el }) {
     return [names, ...lines].join("\r\n") + "\r\n";
   }
   copy.addEventListener("click", async () => {
-    const text = csv();
-    try {
-      await navigator.clipboard.writeText(text);
-    } catch {
-      const area = document.createElement("textarea");
-      area.value = text;
-      document.body.appendChild(area);
-      area.select();
-      document.execCommand("copy");
-      area.remove();
-    }
+    await toClipboard(csv());
     copy.textContent = "Copied";
     setTimeout(() => { copy.textContent = "Copy CSV"; }, 1200);
   });
@@ -322,6 +435,9 @@ function render({ model, el }) {
   const headEvents = ["columns", "sort_column", "sort_descending", "profiles", "filters"];
   const barEvents = ["row_count", "complete", "page", "page_size", "sorted_rows", "error", "kept_rows",
     "profiling", "filter_sql", "filter_error", "unfiltered_rows"];
+  const remeasure = () => unfixWidths(table, colgroup);
+  model.on("change:columns", remeasure); // before drawAll, which measures the new columns
+  model.on("change:profiles", remeasure);
   model.on("change:thousands", drawBody);
   headEvents.forEach((n) => model.on(`change:${n}`, drawAll));
   barEvents.forEach((n) => model.on(`change:${n}`, drawBar));
@@ -331,6 +447,8 @@ function render({ model, el }) {
     headEvents.forEach((n) => model.off(`change:${n}`, drawAll));
     barEvents.forEach((n) => model.off(`change:${n}`, drawBar));
     model.off("change:rows", onRows);
+    model.off("change:columns", remeasure);
+    model.off("change:profiles", remeasure);
     model.off("msg:custom", onCustom);
     model.off("change:chart", onChart);
   };
