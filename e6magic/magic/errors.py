@@ -12,7 +12,6 @@ import re
 
 from IPython.core.error import UsageError
 
-
 # The client's class says what kind of error it is. Among syntax errors, the `:name` / `{{ }}` hint fits only
 # where the parser stopped at one of those characters (the token it quotes): a reserved word used as a name is
 # a syntax error too, and the hint would mislead there.

@@ -123,25 +123,29 @@ class Session:
         self.last: LastQuery | None = None
         self.schema: Any = None  # the completer's SchemaCache, set when it is installed
         self._plan_slot: Any = None  # --explain: the output above the grid that the plan fills
+        # this shell's workers: another shell in the process (or its shutdown) never touches them
+        self.pool = runner.WorkerPool()
 
     # -- entry points -------------------------------------------------------------------
     def run(self, line: str, cell: str | None) -> Any:
         """The blocking magic: Ctrl-C / Interrupt cancels the query on the engine."""
         command = parse(line, cell)
-        return runner.drive(self.plan(command, line, cell))
+        return runner.drive(self.plan(command, line, cell), self.pool)
 
     async def run_async(self, line: str, cell: str | None) -> Any:
         """The rewritten top-level cell: awaited in the kernel loop, so Cancel clicks get through."""
         command = parse(line, cell)
-        return await runner.drive_async(self.plan(command, line, cell))
+        return await runner.drive_async(self.plan(command, line, cell), self.pool)
 
     def connection(self) -> Any:
         """The connection a query would use now (opening it, or the embedded engine, if needed)."""
-        return runner.drive(self._connection(Command()))
+        return runner.drive(self._connection(Command()), self.pool)
 
     def shutdown(self) -> None:
-        runner.cancel_all()
+        """Cancel and clear this shell's queries (closing its connections does: they track their live queries)
+        and let its workers go; other shells in the process keep theirs."""
         self.connections.close()
+        self.pool.shutdown()
 
     # -- the plan -----------------------------------------------------------------------
     def plan(self, cmd: Command, line: str, cell: str | None) -> Plan[Any]:
@@ -247,7 +251,6 @@ class Session:
             last.finished()
             raise last.error from None
         last.handle = handle
-        runner.track(handle)
         limit = cmd.limit if cmd.limit is not None else (self.config.autolimit or None)
         if cmd.background:
             self._background(cmd, last, handle, limit, started, is_last)
@@ -345,7 +348,7 @@ class Session:
         previous, self.last = self.last, last
         self.shell.user_ns["_e6"] = last
         if previous is not None and previous is not last:
-            runner.in_background(previous.release)  # a clear RPC: not on the new query's path
+            runner.in_background(self.pool, previous.release)  # a clear RPC: not on the new query's path
 
     def _finish(self, cmd: Command, last: LastQuery | None, ns: dict[str, Any], line_mode: bool) -> Any:
         if last is None or cmd.background:
@@ -395,7 +398,7 @@ class Session:
             finally:
                 last.finished()
 
-        runner.run_in_background(work, done)
+        runner.run_in_background(self.pool, work, done)
         self.display.note(f"e6sql: query {handle.query_id} runs in the background"
                           + (f"; {cmd.target} is set when it finishes" if cmd.target else "")
                           + " (_e6.wait(), _e6.cancel()).")
