@@ -23,8 +23,9 @@ from e6magic.magic.params import render_template, to_client_params
 from e6magic.magic.runner import Plan, Work
 from e6magic.magic.sqltext import split_statements
 from e6magic.magic.summary import Outcome
+from e6magic.states import FINAL_STATES, QueryState
 
-FINAL = ("finished", "cancelled", "failed")
+FINAL = FINAL_STATES
 WINDOW_ROWS = 10_000  # a result too big to keep shows at least this many rows without asking the engine again
 WINDOW_PAGES = 20
 
@@ -327,7 +328,7 @@ class Session:
 
     def _cancelled(self, status: Any, stream: Any, handle: Any, started: float) -> Outcome:
         """A cancel, whoever asked for it: the status line says so in one wording; a partial grid goes."""
-        line = Outcome("cancelled", time.perf_counter() - started, str(handle.query_id),
+        line = Outcome(QueryState.CANCELLED, time.perf_counter() - started, str(handle.query_id),
                        rows=int(getattr(handle, "rows_fetched", 0) or 0), thousands=self.config.thousands)
         self.display.conclude(status, line)
         if stream is not None:
@@ -341,7 +342,7 @@ class Session:
         if value is not None:
             columns = value.num_columns if hasattr(value, "num_columns") else len(getattr(value, "columns", ()))
         kept = last.table.num_rows if last.total_rows is not None and last.table is not None else None
-        return Outcome("finished", last.timings.get("total", 0.0), last.query_id, last.row_count, columns, kept,
+        return Outcome(QueryState.FINISHED, last.timings.get("total", 0.0), last.query_id, last.row_count, columns, kept,
                        thousands=self.config.thousands)
 
     def _replace_last(self, last: LastQuery) -> None:
@@ -393,7 +394,7 @@ class Session:
                 self.display.conclude(status, self._outcome(last))
             except BaseException as exc:  # noqa: BLE001 - kept on the handle for _e6
                 last.error = self._error(exc)
-                self.display.conclude(status, Outcome("failed", time.perf_counter() - started, last.query_id,
+                self.display.conclude(status, Outcome(QueryState.FAILED, time.perf_counter() - started, last.query_id,
                                                       note=errors.message(exc)))
             finally:
                 last.finished()
