@@ -52,6 +52,16 @@ class Error(Exception):
             text = f"{text} (query id: {self.query_id})"
         super().__init__(text)
 
+    def __reduce__(self) -> tuple[object, ...]:
+        # pickled as it is, message and all: rebuilding through __init__ would fold a multi-line text
+        return (_restore, (type(self), self.args), self.__dict__)
+
+
+def _restore(cls: type[Error], args: tuple[object, ...]) -> Error:
+    error = cls.__new__(cls)
+    error.args = args
+    return error
+
 
 class InterfaceError(Error):
     """The client was used wrongly (closed cursor, no result to fetch, a bad argument)."""

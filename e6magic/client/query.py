@@ -20,12 +20,11 @@ from e6magic.client.exceptions import (
     ObjectNotFound,
     QueryCancelled,
 )
+from e6magic.states import FINAL_STATES
 from e6magic.wire import ResultMetadata, arrow_schema, decode_chunk, decode_metadata
 
 if TYPE_CHECKING:
     from e6magic.client.connection import Connection
-
-FINAL_STATES = ("finished", "cancelled", "failed")
 
 
 def _cleanup_deadline() -> float:

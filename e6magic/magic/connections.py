@@ -229,9 +229,11 @@ class Connections:
         except UsageError:
             raise
         except Exception as exc:  # noqa: BLE001 - the client's own errors are one line and carry no token
+            from e6magic.magic.errors import shorten
             from e6magic.widgets._base import one_line  # here: importing widgets at load_ext would cost its start
 
-            raise UsageError(f"cannot connect to {endpoint.describe()}: {one_line(exc)}") from None
+            # still the client's class, so `except CredentialsRefused` works; shown as one line
+            raise shorten(exc, f"cannot connect to {endpoint.describe()}: {one_line(exc)}") from None
 
     def close(self) -> None:
         """Close every connection and stop the embedded engine (kernel shutdown, unload)."""

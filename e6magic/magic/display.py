@@ -9,6 +9,7 @@ from typing import Any
 from IPython.display import display
 
 from e6magic.magic.summary import Outcome
+from e6magic.states import QueryState
 
 
 def _widgets() -> Any:
@@ -77,7 +78,7 @@ class HtmlTable:
 
     def outcome(self) -> Outcome:
         rows = self.table.num_rows if self.total_rows is None else self.total_rows
-        return Outcome("finished", self.seconds or 0.0, self.query_id, rows, self.table.num_columns)
+        return Outcome(QueryState.FINISHED, self.seconds or 0.0, self.query_id, rows, self.table.num_columns)
 
     def footer(self) -> str:
         rows = self.table.num_rows if self.total_rows is None else self.total_rows
@@ -130,7 +131,7 @@ class Display:
         """
         if status is None:
             return False
-        status.finish(outcome.state if outcome is not None else "failed")
+        status.finish(outcome.state if outcome is not None else QueryState.FAILED)
         status.conclude(_Final(outcome))
         return outcome is not None
 

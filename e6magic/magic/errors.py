@@ -3,18 +3,15 @@ hint where one fits; no traceback, and the cell still fails.
 
 IPython renders an exception through its ``_render_traceback_`` when it has one, so the short
 error prints one line, and the cell still counts as failed: Run All, nbclient and papermill
-stop. Each short error is an instance of the client's own exception class (same name), so
-``except QueryCancelled`` in user code still works.
+stop. The short error is the very exception raised, its message replaced, so ``except QueryCancelled``,
+``type(e) is OperationalError`` and pickling all work as for the client's own error.
 """
 from __future__ import annotations
 
 import re
-from typing import Any
 
 from IPython.core.error import UsageError
 
-
-_CLASSES: dict[type, type] = {}
 # The client's class says what kind of error it is. Among syntax errors, the `:name` / `{{ }}` hint fits only
 # where the parser stopped at one of those characters (the token it quotes): a reserved word used as a name is
 # a syntax error too, and the hint would mislead there.
@@ -26,19 +23,16 @@ HINT_TABLE = "hint: check the name and --catalog/--database; Tab completes table
 HINT_SYNTAX = "hint: `:name` is a bound parameter, write `::` for a cast; -j for {{ }} templates"
 
 
-def _short_class(original: type) -> type:
-    cls = _CLASSES.get(original)
-    if cls is None:
-        name = original.__name__
-        cls = type(name, (original,), {
-            "__str__": lambda self: self.args[0] if self.args else name,
-            "_render_traceback_": lambda self: [f"\x1b[0;31m{name}\x1b[0m: {self}"],  # one string: its lines kept
-            "__module__": original.__module__,
-            "__qualname__": original.__qualname__,
-            "e6_short": True,
-        })
-        _CLASSES[original] = cls
-    return cls
+class OneLine:
+    """An exception's ``_render_traceback_``: its class name and its short message, one string so the
+    message's own line breaks (a caret under the word) are kept. A plain object, so the exception pickles."""
+
+    def __init__(self, name: str, text: str) -> None:
+        self.name = name
+        self.text = text
+
+    def __call__(self) -> list[str]:
+        return [f"\x1b[0;31m{self.name}\x1b[0m: {self.text}"]
 
 
 def message(exc: BaseException) -> str:
@@ -72,12 +66,10 @@ def _hint(exc: BaseException, text: str) -> str:
 
 
 def shorten(exc: BaseException, text: str | None = None) -> BaseException:
-    """An instance of ``type(exc)`` (a subclass) with a short message (``text`` or ``message(exc)``) and no
-    traceback shown."""
+    """``exc`` itself with a short message (``text`` or ``message(exc)``), shown without a traceback."""
     if isinstance(exc, UsageError) or (getattr(exc, "e6_short", False) and text is None):
         return exc
-    cls = _short_class(type(exc))
-    short: Any = cls.__new__(cls)
-    BaseException.__init__(short, message(exc) if text is None else text)
-    short.__dict__.update(getattr(exc, "__dict__", {}))
-    return short
+    short = message(exc) if text is None else text
+    exc.args = (short,)
+    vars(exc).update(e6_short=True, _render_traceback_=OneLine(type(exc).__name__, short))
+    return exc

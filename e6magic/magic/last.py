@@ -5,6 +5,8 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+from e6magic.states import QueryState
+
 
 def pandas_frame(table: Any) -> Any:
     """The pandas DataFrame of a result table, the one conversion both `df <<` and `_e6.to_pandas()` use: the
@@ -46,7 +48,7 @@ class LastQuery:
     @property
     def state(self) -> str:
         if self.handle is None:
-            return "failed" if self.error else "finished"
+            return QueryState.FAILED if self.error else QueryState.FINISHED
         return str(self.handle.state)
 
     @property

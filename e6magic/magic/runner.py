@@ -12,7 +12,6 @@ import concurrent.futures
 import contextvars
 import queue
 import threading
-import weakref
 from collections.abc import Callable, Generator
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -24,8 +23,9 @@ WIND_DOWN = 2.0  # how long an interrupted cell waits for its worker, so late ou
 
 
 
-class _DaemonExecutor(concurrent.futures.Executor):
-    """A thread pool whose workers are daemon threads, kept alive between calls.
+class WorkerPool(concurrent.futures.Executor):
+    """A thread pool whose workers are daemon threads, kept alive between calls; one per kernel session, so
+    one shell's shutdown ends only its own workers.
 
     Not a ThreadPoolExecutor: Python joins those workers at exit *before* atexit hooks run,
     so a kernel shutting down mid-query would hang on the fetch and never reach the hook
@@ -36,21 +36,37 @@ class _DaemonExecutor(concurrent.futures.Executor):
         self._tasks: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._lock = threading.Lock()
         self._idle = 0  # workers that finished a task and will take the next one
+        self._started = 0
+        self._closed = False
 
     def submit(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> concurrent.futures.Future[T]:
         future: concurrent.futures.Future[T] = concurrent.futures.Future()
-        self._tasks.put((future, fn, args, kwargs))
         with self._lock:
+            if self._closed:
+                raise RuntimeError("the e6sql worker pool is shut down")
+            self._tasks.put((future, fn, args, kwargs))
             reuse = self._idle > 0
             if reuse:
                 self._idle -= 1
+            else:
+                self._started += 1
         if not reuse:
             threading.Thread(target=self._work, name="e6sql-worker", daemon=True).start()
         return future
 
+    def shutdown(self, wait: bool = False, *, cancel_futures: bool = False) -> None:
+        """Workers end once the tasks already queued are done; nothing new is taken. Never waits."""
+        with self._lock:
+            self._closed, started = True, self._started
+        for _ in range(started):
+            self._tasks.put(None)
+
     def _work(self) -> None:
         while True:
-            future, fn, args, kwargs = self._tasks.get()
+            task = self._tasks.get()
+            if task is None:
+                return
+            future, fn, args, kwargs = task
             if future.set_running_or_notify_cancel():
                 try:
                     result = fn(*args, **kwargs)
@@ -58,14 +74,9 @@ class _DaemonExecutor(concurrent.futures.Executor):
                     future.set_exception(exc)
                 else:
                     future.set_result(result)
-            del future, fn, args, kwargs  # drop references (a result table) before waiting again
+            del task, future, fn, args, kwargs  # drop references (a result table) before waiting again
             with self._lock:
                 self._idle += 1
-
-
-_POOL = _DaemonExecutor()
-_LIVE: weakref.WeakSet[Any] = weakref.WeakSet()  # handles still running, cancelled at kernel exit
-_LIVE_LOCK = threading.Lock()
 
 
 @dataclass
@@ -85,29 +96,8 @@ class Work:
 Plan = Generator[Work, Any, T]
 
 
-def track(handle: Any) -> None:
-    with _LIVE_LOCK:
-        _LIVE.add(handle)
-
-
-def cancel_all() -> int:
-    """Cancel every handle still running (kernel shutdown); returns how many were asked."""
-    with _LIVE_LOCK:
-        handles = list(_LIVE)
-    asked = 0
-    for handle in handles:
-        if getattr(handle, "state", "") in ("finished", "cancelled", "failed"):
-            continue
-        try:
-            handle.cancel()
-            asked += 1
-        except Exception:  # noqa: BLE001 - best effort at exit
-            pass
-    return asked
-
-
-def _submit(work: Work) -> concurrent.futures.Future[Any]:
-    return _POOL.submit(contextvars.copy_context().run, work.call)
+def _submit(pool: WorkerPool, work: Work) -> concurrent.futures.Future[Any]:
+    return pool.submit(contextvars.copy_context().run, work.call)
 
 
 def _abandon(work: Work, future: concurrent.futures.Future[Any]) -> None:
@@ -124,7 +114,7 @@ def _cancel_late_result(work: Work, future: Any) -> None:
             late.cancel()
 
 
-def drive(plan: Plan[T]) -> T:
+def drive(plan: Plan[T], pool: WorkerPool) -> T:
     """Run ``plan`` in this thread, its work on a worker; Ctrl-C cancels the work and re-raises."""
     value: Any = None
     error: BaseException | None = None
@@ -134,7 +124,7 @@ def drive(plan: Plan[T]) -> T:
         except StopIteration as stop:
             return stop.value  # type: ignore[no-any-return]
         value, error = None, None
-        future = _submit(work)
+        future = _submit(pool, work)
         try:
             while True:
                 try:
@@ -150,7 +140,7 @@ def drive(plan: Plan[T]) -> T:
             error = exc
 
 
-async def drive_async(plan: Plan[T]) -> T:
+async def drive_async(plan: Plan[T], pool: WorkerPool) -> T:
     """Await ``plan`` in the kernel's loop; Interrupt (CancelledError) cancels the work.
 
     Re-raised as ``KeyboardInterrupt`` so the cell ends as a sync cell's interrupt does (two
@@ -166,7 +156,7 @@ async def drive_async(plan: Plan[T]) -> T:
         except StopIteration as stop:
             return stop.value  # type: ignore[no-any-return]
         value, error = None, None
-        future = loop.run_in_executor(_POOL, contextvars.copy_context().run, work.call)
+        future = loop.run_in_executor(pool, contextvars.copy_context().run, work.call)
         try:
             while not future.done():
                 await asyncio.wait([future], timeout=TICK)
@@ -176,7 +166,7 @@ async def drive_async(plan: Plan[T]) -> T:
         except (KeyboardInterrupt, asyncio.CancelledError):
             if work.cancel is not None:
                 # the cancel RPC goes to a worker: this is the kernel's event loop, which must stay free
-                await asyncio.wait([loop.run_in_executor(_POOL, work.cancel)], timeout=WIND_DOWN)
+                await asyncio.wait([loop.run_in_executor(pool, work.cancel)], timeout=WIND_DOWN)
             await asyncio.wait([future], timeout=WIND_DOWN)
             _cancel_late_result(work, future)
             error = KeyboardInterrupt()
@@ -191,13 +181,14 @@ async def drive_async(plan: Plan[T]) -> T:
             raise KeyboardInterrupt() from None
 
 
-def run_in_background(call: Callable[[], T], done: Callable[[concurrent.futures.Future[T]], None]) -> concurrent.futures.Future[T]:
+def run_in_background(pool: WorkerPool, call: Callable[[], T],
+                      done: Callable[[concurrent.futures.Future[T]], None]) -> concurrent.futures.Future[T]:
     """Start ``call`` on a worker and return at once; ``done`` runs on the worker when it ends."""
-    future = _POOL.submit(contextvars.copy_context().run, call)
+    future = pool.submit(contextvars.copy_context().run, call)
     future.add_done_callback(done)
     return future
 
 
-def in_background(call: Callable[[], Any]) -> None:
+def in_background(pool: WorkerPool, call: Callable[[], Any]) -> None:
     """Fire and forget on the worker pool (clean-up work nobody waits for)."""
-    _POOL.submit(call)
+    pool.submit(call)

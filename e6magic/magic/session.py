@@ -23,8 +23,9 @@ from e6magic.magic.params import render_template, to_client_params
 from e6magic.magic.runner import Plan, Work
 from e6magic.magic.sqltext import split_statements
 from e6magic.magic.summary import Outcome
+from e6magic.states import FINAL_STATES, QueryState
 
-FINAL = ("finished", "cancelled", "failed")
+FINAL = FINAL_STATES
 WINDOW_ROWS = 10_000  # a result too big to keep shows at least this many rows without asking the engine again
 WINDOW_PAGES = 20
 
@@ -135,25 +136,29 @@ class Session:
         self.last: LastQuery | None = None
         self.schema: Any = None  # the completer's SchemaCache, set when it is installed
         self._plan_slot: Any = None  # --explain: the output above the grid that the plan fills
+        # this shell's workers: another shell in the process (or its shutdown) never touches them
+        self.pool = runner.WorkerPool()
 
     # -- entry points -------------------------------------------------------------------
     def run(self, line: str, cell: str | None) -> Any:
         """The blocking magic: Ctrl-C / Interrupt cancels the query on the engine."""
         command = parse(line, cell)
-        return runner.drive(self.plan(command, line, cell))
+        return runner.drive(self.plan(command, line, cell), self.pool)
 
     async def run_async(self, line: str, cell: str | None) -> Any:
         """The rewritten top-level cell: awaited in the kernel loop, so Cancel clicks get through."""
         command = parse(line, cell)
-        return await runner.drive_async(self.plan(command, line, cell))
+        return await runner.drive_async(self.plan(command, line, cell), self.pool)
 
     def connection(self) -> Any:
         """The connection a query would use now (opening it, or the embedded engine, if needed)."""
-        return runner.drive(self._connection(Command()))
+        return runner.drive(self._connection(Command()), self.pool)
 
     def shutdown(self) -> None:
-        runner.cancel_all()
+        """Cancel and clear this shell's queries (closing its connections does: they track their live queries)
+        and let its workers go; other shells in the process keep theirs."""
         self.connections.close()
+        self.pool.shutdown()
 
     # -- the plan -----------------------------------------------------------------------
     def plan(self, cmd: Command, line: str, cell: str | None) -> Plan[Any]:
@@ -259,7 +264,6 @@ class Session:
             last.finished()
             raise last.error from None
         last.handle = handle
-        runner.track(handle)
         limit = cmd.limit if cmd.limit is not None else (self.config.autolimit or None)
         if cmd.background:
             self._background(cmd, last, handle, limit, started, is_last)
@@ -336,7 +340,7 @@ class Session:
 
     def _cancelled(self, status: Any, stream: Any, handle: Any, started: float) -> Outcome:
         """A cancel, whoever asked for it: the status line says so in one wording; a partial grid goes."""
-        line = Outcome("cancelled", time.perf_counter() - started, str(handle.query_id),
+        line = Outcome(QueryState.CANCELLED, time.perf_counter() - started, str(handle.query_id),
                        rows=int(getattr(handle, "rows_fetched", 0) or 0), thousands=self.config.thousands)
         self.display.conclude(status, line)
         if stream is not None:
@@ -350,14 +354,14 @@ class Session:
         if value is not None:
             columns = value.num_columns if hasattr(value, "num_columns") else len(getattr(value, "columns", ()))
         kept = last.table.num_rows if last.total_rows is not None and last.table is not None else None
-        return Outcome("finished", last.timings.get("total", 0.0), last.query_id, last.row_count, columns, kept,
+        return Outcome(QueryState.FINISHED, last.timings.get("total", 0.0), last.query_id, last.row_count, columns, kept,
                        thousands=self.config.thousands)
 
     def _replace_last(self, last: LastQuery) -> None:
         previous, self.last = self.last, last
         self.shell.user_ns["_e6"] = last
         if previous is not None and previous is not last:
-            runner.in_background(previous.release)  # a clear RPC: not on the new query's path
+            runner.in_background(self.pool, previous.release)  # a clear RPC: not on the new query's path
 
     def _finish(self, cmd: Command, last: LastQuery | None, ns: dict[str, Any], line_mode: bool) -> Any:
         if last is None or cmd.background:
@@ -402,12 +406,12 @@ class Session:
                 self.display.conclude(status, self._outcome(last))
             except BaseException as exc:  # noqa: BLE001 - kept on the handle for _e6
                 last.error = self._error(exc)
-                self.display.conclude(status, Outcome("failed", time.perf_counter() - started, last.query_id,
+                self.display.conclude(status, Outcome(QueryState.FAILED, time.perf_counter() - started, last.query_id,
                                                       note=errors.message(exc)))
             finally:
                 last.finished()
 
-        runner.run_in_background(work, done)
+        runner.run_in_background(self.pool, work, done)
         self.display.note(f"e6sql: query {handle.query_id} runs in the background"
                           + (f"; {cmd.target} is set when it finishes" if cmd.target else "")
                           + " (_e6.wait(), _e6.cancel()).")

@@ -8,6 +8,8 @@ from __future__ import annotations
 import html
 from dataclasses import dataclass
 
+from e6magic.states import QueryState
+
 _ID_HEAD, _ID_TAIL = 4, 3  # "5a96…860": enough to tell queries apart on one screen; the full id is one click away
 
 
@@ -52,12 +54,12 @@ class Outcome:
 
     def parts(self) -> list[str]:
         out: list[str] = []
-        if self.state == "cancelled":
+        if self.state == QueryState.CANCELLED:
             out.append(f"cancelled after {duration(self.seconds)}")
             if self.rows:
                 out.append(f"{plural(self.rows, 'row', self.thousands)} read, discarded")
             return out
-        if self.state == "failed":
+        if self.state == QueryState.FAILED:
             return [f"failed after {duration(self.seconds)}"] + ([self.note] if self.note else [])
         if self.rows is not None:
             out.append(plural(self.rows, "row", self.thousands))
@@ -93,6 +95,6 @@ class Outcome:
 
 
 # A user's cancel is no error: muted, not red. Inline, because a reopened notebook loads no e6magic stylesheet.
-_COLORS = {"finished": "color:var(--jp-ui-font-color1,inherit)",
-           "cancelled": "color:var(--jp-ui-font-color2,#666)",
-           "failed": "color:var(--jp-error-color1,#d32f2f)"}
+_COLORS: dict[str, str] = {QueryState.FINISHED: "color:var(--jp-ui-font-color1,inherit)",
+                           QueryState.CANCELLED: "color:var(--jp-ui-font-color2,#666)",
+                           QueryState.FAILED: "color:var(--jp-error-color1,#d32f2f)"}

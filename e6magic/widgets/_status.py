@@ -7,12 +7,13 @@ from typing import Any, Protocol
 
 import traitlets as t
 
+from e6magic.states import FINAL_STATES, QueryState
 from e6magic.widgets._base import STATIC, E6Widget, esc
 
-FINAL_STATES = frozenset({"finished", "cancelled", "failed"})
 CONFIRM_WAIT = 120.0  # how long the line waits for a late confirmation of a cancel (the client's own bound)
-_STATE_WORDS = {"prepared": "running", "running": "running", "fetching": "running",
-                "finished": "finished", "cancelled": "cancelled", "failed": "failed"}
+_STATE_WORDS: dict[str, str] = {QueryState.PREPARED: QueryState.RUNNING, QueryState.RUNNING: QueryState.RUNNING,
+                               QueryState.FETCHING: QueryState.RUNNING, QueryState.FINISHED: QueryState.FINISHED,
+                               QueryState.CANCELLED: QueryState.CANCELLED, QueryState.FAILED: QueryState.FAILED}
 
 
 class QueryHandle(Protocol):
@@ -101,7 +102,7 @@ class QueryStatus(E6Widget):
                 self.detail = detail
                 self.rows = int(handle.rows_fetched)
                 self.elapsed = round(float(handle.elapsed), 3)
-                word = _STATE_WORDS.get(detail, "running")
+                word = _STATE_WORDS.get(detail, QueryState.RUNNING)
                 if word in FINAL_STATES:
                     self._set_final(word)
 
@@ -114,9 +115,9 @@ class QueryStatus(E6Widget):
                     self.rows = int(handle.rows_fetched)
                     self.elapsed = round(float(handle.elapsed), 3)
                     self.detail = str(handle.state)
-                    word = state or _STATE_WORDS.get(self.detail, "finished")
-                    if self.cancel_requested and word == "failed":
-                        word = "cancelled"
+                    word = state or _STATE_WORDS.get(self.detail, QueryState.FINISHED)
+                    if self.cancel_requested and word == QueryState.FAILED:
+                        word = QueryState.CANCELLED
                     self._set_final(word)
             if message and not self.message:
                 self.message = message.splitlines()[0][:300]
@@ -135,7 +136,7 @@ class QueryStatus(E6Widget):
             with self.hold_sync():
                 self.elapsed = round(float(self._handle.elapsed), 3)
                 self.message = "cancelled from the Cancel button"
-                self._set_final("cancelled")
+                self._set_final(QueryState.CANCELLED)
         self._canceller = threading.Thread(target=self._send_cancel, name="e6-status-cancel", daemon=True)
         self._canceller.start()
 
@@ -146,7 +147,7 @@ class QueryStatus(E6Widget):
         except Exception as exc:  # noqa: BLE001 - shown in the status line; the stop button still works
             with self._lock, self.hold_sync():
                 self.cancel_requested = False
-                self.state = "running"
+                self.state = QueryState.RUNNING
                 self.message = f"cancel failed: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}"[:300]
             self.send({"kind": "cancel_ack", "ok": False, "at": time.time()})  # the view lets the user click again
             return
@@ -158,7 +159,7 @@ class QueryStatus(E6Widget):
         self._refresh_fallback()
         if handle.wait_cancel_confirmed(CONFIRM_WAIT):  # type: ignore[attr-defined]
             with self._lock, self.hold_sync():
-                self.detail = "cancelled"
+                self.detail = QueryState.CANCELLED
                 self.message = "cancelled from the Cancel button (the engine confirmed late)"
             self._refresh_fallback()
 

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import _thread
+import pickle
+import socket
 import threading
 import time
 
@@ -9,7 +11,8 @@ import pandas as pd
 import pytest
 from IPython.core.error import UsageError
 
-from e6magic.client import DatabaseError, ProgrammingError, QueryCancelled
+from e6magic.client.exceptions import (CancelNotConfirmed, CredentialsRefused, DatabaseError, ObjectNotFound,
+                                       OperationalError, ProgrammingError, QueryCancelled)
 from e6magic.magic import errors
 
 LONG_QUERY = "SELECT sum(hash(range)) AS h FROM range(1000000000000)"  # hours of work: only a cancel ends it
@@ -184,6 +187,17 @@ class TestErrors:
             ip.run_cell(f"%%e6sql\n{sql}")
         assert str(excinfo.value).splitlines()[-1] == errors.HINT_SYNTAX
 
+    def test_the_short_error_is_the_clients_own_class_and_pickles(self, ip):
+        try:
+            ip.run_cell("%%e6sql\nSELECT * FROM no_such_table")
+        except ObjectNotFound as caught:  # user code's `except` on the client's class
+            error = caught
+        assert type(error) is ObjectNotFound and type(error).__module__ == "e6magic.client.exceptions"
+        back = pickle.loads(pickle.dumps(error))
+        assert type(back) is ObjectNotFound
+        assert (str(back), back.query_id) == (str(error), ip.user_ns["_e6"].query_id)
+        assert back._render_traceback_() == error._render_traceback_()
+
     def test_full_traceback_when_asked(self, ip):
         ip.run_cell("%config E6Magic.short_errors = False")
         with pytest.raises(DatabaseError) as excinfo:
@@ -232,6 +246,8 @@ class TestInterrupt:
             ip.run_cell(f"%%e6sql big <<\n{LONG_QUERY}")
         clicker.join()
         assert "cancelled" in str(excinfo.value)
+        assert type(excinfo.value) in (QueryCancelled, CancelNotConfirmed)  # the client's class, not a copy
+        assert type(pickle.loads(pickle.dumps(excinfo.value))) is type(excinfo.value)
         assert "big" not in ip.user_ns
         assert _wait_no_queries(engine) == {}
 
@@ -301,11 +317,27 @@ class TestConnections:
         assert bare_ip.user_ns["x"]["one"].tolist() == [1]
         assert engine.token not in capsys.readouterr().out
 
-    def test_wrong_token_is_one_line(self, bare_ip, engine):
+    def test_wrong_token_is_one_line_of_the_clients_own_class(self, bare_ip, engine):
         bare_ip.run_cell("%config E6Magic.widgets = False")
-        with pytest.raises(UsageError) as excinfo:
+        with pytest.raises(CredentialsRefused) as excinfo:
             bare_ip.run_cell(f"%e6sql --connect --host 127.0.0.1 --port {engine.port} --token wrong-token")
-        assert "\n" not in str(excinfo.value) and "wrong-token" not in str(excinfo.value)
+        error = excinfo.value
+        assert type(error) is CredentialsRefused  # the module's promise: `except <client class>` works
+        assert "\n" not in str(error) and "wrong-token" not in str(error)
+        assert str(error).startswith(f"cannot connect to 127.0.0.1:{engine.port}")
+        assert error._render_traceback_() == [f"\x1b[0;31mCredentialsRefused\x1b[0m: {error}"]
+        assert "wrong-token" not in pickle.dumps(error).decode("latin-1")
+
+    def test_nothing_listening_is_the_clients_unreachable_error(self, bare_ip):
+        bare_ip.run_cell("%config E6Magic.widgets = False")
+        with socket.socket() as probe:  # a port nobody listens on: bound, then closed
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        with pytest.raises(OperationalError) as excinfo:
+            bare_ip.run_cell(f"%e6sql --connect --host 127.0.0.1 --port {port} --token t")
+        assert not isinstance(excinfo.value, UsageError)
+        assert str(excinfo.value).startswith(f"cannot connect to 127.0.0.1:{port}")
+        assert len(excinfo.value._render_traceback_()) == 1
 
 
 class TestCompletion:
