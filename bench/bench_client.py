@@ -78,7 +78,7 @@ def side_e6magic(port: int, token: str, sql: str) -> tuple[float, object]:
     return elapsed, df, base
 
 
-def side_official(port: int, token: str, sql: str) -> tuple[float, object]:
+def side_official(port: int, token: str, sql: str) -> tuple[float, object, int]:
     import pandas as pd
     from e6data_python_connector import Connection
 

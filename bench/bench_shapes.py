@@ -37,6 +37,7 @@ ROOT = pathlib.Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))  # shapes.py: the one list the tests check too
 
+import bench_client
 from bench_client import peak_rss, start_peak
 from served import served_engine
 from shapes import BY_NAME, SHAPES, Shape
@@ -89,25 +90,8 @@ def side_e6magic(port: int, token: str, sql: str) -> dict:
 
 
 def side_official(port: int, token: str, sql: str) -> dict:
-    import pandas as pd
-    from e6data_python_connector import Connection
-
-    conn = Connection(host="127.0.0.1", port=port, username="bench", password=token, catalog="demo",
-                      database="main")
-    warm = conn.cursor(catalog_name="demo", db_name="main")
-    warm.execute("SELECT 1 AS one")
-    pd.DataFrame(warm.fetchall())
-    warm.clear()
-    base = start_peak()
-    start = time.perf_counter()
-    cur = conn.cursor(catalog_name="demo", db_name="main")
-    cur.execute(sql)
-    rows = cur.fetchall()
-    df = pd.DataFrame(rows, columns=[d[0] for d in cur.description])
-    elapsed = time.perf_counter() - start
-    cur.clear()
-    conn.close()
-    return {"seconds": elapsed, "df": df, "base": base}
+    seconds, df, base = bench_client.side_official(port, token, sql)
+    return {"seconds": seconds, "df": df, "base": base}
 
 
 def side_stages(port: int, token: str, sql: str) -> dict:
