@@ -77,15 +77,19 @@ def test_no_token_anywhere_in_a_verbose_notebook_of_failed_connects(engine, monk
     text = saved.read_text()
 
     errors = [o for c in nb.cells for o in c.outputs if o.get("output_type") == "error"]
-    names = [e["ename"] for e in errors]
-    # %e6sql --connect fails as a UsageError, which IPython prints as one line (the client's text in it)
-    usage = [o["text"] for c in nb.cells for o in c.outputs if o.get("text", "").startswith("UsageError")]
-    outcomes = [(c.source[:60], [o.get("ename") or o.get("text", "")[:80] for o in c.outputs])
-                for c in nb.cells if c.source in failing]
-    assert len(errors) + len(usage) == len(failing) - 1, "\n".join(map(repr, outcomes))  # `del` is no path
-    assert names == ["CredentialsRefused", "EngineUnreachable", "InterfaceError", "InterfaceError", "InterfaceError"]
-    assert [("refused the credentials" in u, "unreachable" in u) for u in usage] == [
-        (True, False), (False, True), (False, False), (False, False)], usage
+
+    def outcome(cell):
+        """What a failing cell ended with: the class of its error, or IPython's one-line UsageError."""
+        names = [o["ename"] for o in cell.outputs if o.get("output_type") == "error"]
+        names += ["UsageError" for o in cell.outputs if o.get("text", "").startswith("UsageError")]
+        return names
+
+    outcomes = [outcome(c) for c in nb.cells if c.source in failing and not c.source.startswith("del ")]
+    # e6magic.connect(...) paths, then %e6sql --connect paths: each failed once, with the client's own class
+    # (a magic option it cannot parse is a UsageError)
+    assert outcomes == [["CredentialsRefused"], ["EngineUnreachable"], ["InterfaceError"], ["InterfaceError"],
+                        ["InterfaceError"], ["CredentialsRefused"], ["EngineUnreachable"], ["UsageError"],
+                        ["InterfaceError"]], outcomes
     verbose = "".join("".join(e["traceback"]) for e in errors)
     shown = sorted({line.strip()[:80] for line in verbose.splitlines() if "password" in line and "=" in line})
     assert any("Secret('***')" in line for line in shown), shown  # Verbose printed the locals, masked

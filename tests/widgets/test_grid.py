@@ -222,7 +222,7 @@ def windowed(conn):
     handle.stop_reading()
     grid = ResultGrid(handle, page_size=100)
     grid.append(first)
-    grid.page_from(EnginePager(conn.cursor, handle.sql), handle.row_count)
+    grid.page_from(EnginePager(conn.cursor, handle.sql), handle.wait_row_count())  # streamed: -1 until known
     yield grid
     grid.close()
     cursor.close()
