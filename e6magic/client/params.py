@@ -10,6 +10,11 @@ from typing import Any
 from e6magic.client.exceptions import ProgrammingError
 
 
+def identifier(name: str) -> str:
+    """``name`` as one double-quoted SQL identifier (a table or column the view names in SQL it builds)."""
+    return '"' + name.replace('"', '""') + '"'
+
+
 def literal(value: Any) -> str:
     """One value as a SQL literal that can never end early and reads back as itself on every e6data endpoint:
     quotes and backslashes are doubled (e6data reads backslash escapes and doubled quotes, wire §5.6, and so does

@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import duckdb
 
+from e6magic.engine.sqltext import quote_identifier
+
 # Java-style format letters -> DuckDB strftime codes, longest first (so "yyyy" is never read as two "yy").
 _FORMAT_LETTERS = (
     ("yyyy", "%Y"), ("YYYY", "%Y"), ("yy", "%y"), ("YY", "%y"), ("y", "%Y"), ("Y", "%Y"),
@@ -85,10 +87,6 @@ def install(db: duckdb.DuckDBPyConnection) -> None:
         "USING (database_name) WHERE NOT d.internal AND NOT d.readonly "
         "AND s.schema_name NOT IN ('information_schema', 'pg_catalog')").fetchall()
     for catalog, schema in schemas:
-        where = f'"{_quoted(catalog)}"."{_quoted(schema)}"'
+        where = f"{quote_identifier(catalog)}.{quote_identifier(schema)}"
         for macro, body in MACROS.items():
             db.execute(f"CREATE OR REPLACE MACRO {where}.{macro}{body}")
-
-
-def _quoted(identifier: str) -> str:
-    return identifier.replace('"', '""')

@@ -13,8 +13,8 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from e6magic.client.params import literal
-from e6magic.widgets._profile import kind_of, quote
+from e6magic.client.params import identifier, literal
+from e6magic.widgets._profile import kind_of
 
 MAX_FILTER_CHARS = 500
 _ESCAPE = "!"  # LIKE escape character (a backslash would be read as an escape by the engine's lexer)
@@ -101,7 +101,7 @@ def where_sql(filters: list[Filter], schema: pa.Schema) -> str:
         if f.column not in schema.names:
             raise FilterError(f"no column named {f.column!r}")
         kind = schema.field(f.column).type
-        name = quote(f.column)
+        name = identifier(f.column)
         if f.op == "contains":
             pattern = "%" + like_escape((f.value or "").lower()) + "%"
             parts.append(f"lower(CAST({name} AS VARCHAR)) LIKE {literal(pattern)} ESCAPE '{_ESCAPE}'")

@@ -15,6 +15,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from e6magic.client.params import identifier
+
 HIST_BINS = 12
 TOP_VALUES = 5
 Run = Callable[[str], pa.Table]  # runs one query on the engine and returns its (small) result
@@ -78,7 +80,7 @@ def profile_sql(sql: str, schema: pa.Schema, bins: int = HIST_BINS, top: int = T
     binned = [(i, f) for i, f in fields if kind_of(f.type) in ("number", "time")]
     for i, field in fields:
         if kind_of(field.type) in ("text", "bool"):
-            ctes.append(_top_cte(i, quote(field.name), top))
+            ctes.append(_top_cte(i, identifier(field.name), top))
             sources.append(f"e6_t{i}")
     if binned:
         buckets = ", ".join(f"{_bucket(i, f, bins)} AS e6_b{i}" for i, f in binned)
@@ -100,7 +102,7 @@ def _top_cte(i: int, name: str, top: int) -> str:
 def _summary_parts(fields: list[tuple[int, pa.Field]]) -> list[str]:
     parts = ["count(*) AS e6_rows"]
     for i, field in fields:
-        name = quote(field.name)
+        name = identifier(field.name)
         parts.append(f"count({name}) AS e6_c{i}")
         if kind_of(field.type) != "other":
             parts += [f"approx_count_distinct({name}) AS e6_d{i}", f"min({name}) AS e6_lo{i}",
@@ -111,7 +113,7 @@ def _summary_parts(fields: list[tuple[int, pa.Field]]) -> list[str]:
 def _bucket(i: int, field: pa.Field, bins: int) -> str:
     """The bin (0 .. n-1) of column ``i``'s value, n = min(bins, distinct) as profile_engine counts them."""
     time = kind_of(field.type) == "time"
-    x, lo, hi = (_numeric(v, time) for v in (quote(field.name), f"e6_s.e6_lo{i}", f"e6_s.e6_hi{i}"))
+    x, lo, hi = (_numeric(v, time) for v in (identifier(field.name), f"e6_s.e6_lo{i}", f"e6_s.e6_hi{i}"))
     n = f"GREATEST(1, LEAST({int(bins)}, e6_s.e6_d{i}))"
     width = f"(CASE WHEN {hi} > {lo} THEN ({hi} - {lo}) / {n} ELSE 1.0 END)"
     return f"GREATEST(0, LEAST({n} - 1, CAST(floor(({x} - {lo}) / {width}) AS INTEGER)))"
@@ -145,10 +147,6 @@ def profile_engine(run: Run, sql: str, schema: pa.Schema, bins: int = HIST_BINS,
                                   for k in range(top) if row[f"e6_t{i}_v{k}"] is not None]
         profiles.append(profile)
     return profiles
-
-
-def quote(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
 
 
 def _empty(name: str, kind: str, rows: int, nulls: int, approx: bool) -> dict[str, Any]:

@@ -9,7 +9,7 @@ from typing import Any
 import traitlets as t
 from ipywidgets import widget_serialization  # type: ignore[import-untyped]
 
-from e6magic.client.params import literal as _literal
+from e6magic.client.params import identifier, literal as _literal
 from e6magic.client.sqltypes import engine_sql_type
 from e6magic.widgets._base import STATIC, E6Widget, esc, one_line
 from e6magic.widgets._filter import like_escape as _like_escape
@@ -328,12 +328,8 @@ def _path(content: dict[str, Any]) -> list[str]:
     return [str(p) for p in path][:4] if isinstance(path, list) else []
 
 
-def _quote(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
 def _qualified(path: list[str]) -> str:
-    return ".".join(_quote(p) for p in path)
+    return ".".join(identifier(p) for p in path)
 
 
 def _preview_sql(path: list[str]) -> str:
