@@ -288,11 +288,21 @@ def test_plan_is_a_tree_table_with_aligned_columns_and_only_the_slowest_path_hot
     expect(slowest).to_have_count(1)
     shares = [float(t.rstrip("%")) for t in page.locator(".e6-plan-node .e6-plan-pct").all_inner_texts()]
     assert float(slowest.locator(".e6-plan-pct").inner_text().rstrip("%")) == max(shares)
-    hot = page.locator(".e6-plan-node.e6-hot")
-    assert 1 <= hot.count() <= 3 and hot.count() < page.locator(".e6-plan-node.e6-on-path").count()
-    assert page.locator(".e6-plan-node.e6-hot:not(.e6-on-path)").count() == 0
-    for text in hot.locator(".e6-plan-pct").all_inner_texts():
-        assert float(text.rstrip("%")) >= 10.0
+    # Which operators are slow is the engine's timing of the moment, so the check is the rule, not a count: a row
+    # is hot exactly when it is on the slowest path and is the slowest or spent >= 10 % itself (shown rounded to
+    # 0.1 %, so a row shown at 10.0 % may go either way).
+    rows = page.eval_on_selector_all(".e6-plan-node", "ns => ns.map(n => [n.classList.contains('e6-hot'), "
+                                     "n.classList.contains('e6-on-path'), n.classList.contains('e6-slowest'), "
+                                     "n.querySelector('.e6-plan-pct').textContent])")
+    for is_hot, on_path, is_slowest, pct_text in rows:
+        pct = float(pct_text.strip().lstrip("<").rstrip("%"))
+        assert not is_hot or on_path, rows
+        if on_path and (is_slowest or pct > 10.05):
+            assert is_hot, rows
+        elif not is_slowest and pct < 9.95:
+            assert not is_hot, rows
+    on_path_count = sum(1 for r in rows if r[1])
+    assert 1 <= sum(1 for r in rows if r[0]) < on_path_count, rows  # the 0.0 ms root is on the path, never hot
     assert "e6-hot" not in (nodes.first.get_attribute("class") or "")  # RESULT_COLLECTOR, 0.0 ms
 
     page.context.grant_permissions(["clipboard-read", "clipboard-write"])
