@@ -72,7 +72,8 @@ def test_the_cancel_button_never_waits_for_a_stalled_engine(engine, proxy):
         proxy.set(STALL)
         started = time.monotonic()
         status._handle_msg({"content": {"data": {"method": "custom", "content": {"kind": "cancel"}}}, "buffers": []})
-        assert time.monotonic() - started < 0.5, "the click waited for the cancel RPC"
+        # waiting for the stalled RPC would take its whole CANCEL_TIMEOUT; half of it leaves room for a loaded machine
+        assert time.monotonic() - started < CANCEL_TIMEOUT / 2, "the click waited for the cancel RPC"
         assert status.state == "cancelled"
         assert wait_for(lambda: "cancel not confirmed" in status.message, CANCEL_TIMEOUT + 3)
         assert status.detail == "cancel not confirmed" and "cancel not confirmed" in status.fallback_text()
