@@ -1,9 +1,9 @@
 """The one retry policy: how often, how long apart, and which errors of which calls may be tried again.
 
-Applied in one place, `Connection.call`. A call is tried again only when the engine cannot have run it
-(it refused at the door: another colour, an expired session, a suspended cluster, or the request never left
-the channel) or when the call changes nothing (`IDEMPOTENT`). An execute or a batch fetch that may have
-reached the engine is never repeated: that could run a query twice or lose a batch.
+Applied in one place, `ClientSession.call` (client/session.py). A call is tried again only when the engine
+cannot have run it (it refused at the door: another colour, an expired session, a suspended cluster, or the
+request never left the channel) or when the call changes nothing (`IDEMPOTENT`). An execute or a batch fetch
+that may have reached the engine is never repeated: that could run a query twice or lose a batch.
 """
 from __future__ import annotations
 
