@@ -72,7 +72,7 @@ def run_clients(port: int, token: str, seconds: float, shared: int, own: int) ->
         thread.start()
     for thread in threads:
         thread.join(seconds + 120)
-    pinned = sum(len(c.strategy.pinned()) for c in {id(c): c for c in conns}.values())
+    pinned = sum(len(c._session.strategy.pinned()) for c in {id(c): c for c in conns}.values())
     for conn in {id(c): c for c in conns}.values():
         conn.close()
     return {"clients": len(conns), "ok": tally["ok"], "failed": tally["failed"], "wrong": tally["wrong"],

@@ -154,7 +154,7 @@ def strategy_costs(engine, runs: int = 20) -> dict:
     def counted(counter: Counter):
         conn = connect(host="127.0.0.1", port=engine.port, username="bench", password=engine.token,
                        catalog="demo", database="main")
-        conn.transport.bind(grpc.intercept_channel(conn.transport.channel, counter))
+        conn._session.transport.bind(grpc.intercept_channel(conn._session.transport.channel, counter))
         return conn
 
     def first_sign_in(serving: str) -> float:
@@ -171,7 +171,7 @@ def strategy_costs(engine, runs: int = 20) -> dict:
     for _ in range(runs):  # a known colour: one authenticate, no probe
         engine.set_strategy("blue")
         conn = connect(host="127.0.0.1", port=engine.port, username="bench", password=engine.token)
-        conn.strategy.confirm("blue")
+        conn._session.strategy.confirm("blue")
         start = time.perf_counter()
         conn.session_id
         known.append(time.perf_counter() - start)

@@ -36,3 +36,27 @@ def test_contract_signatures():
     assert list(inspect.signature(e6magic.client.Cursor.executemany).parameters) == ["self", "sql", "seq_of_params"]
     assert list(inspect.signature(e6magic.client.Cursor.setinputsizes).parameters) == ["self", "sizes"]
     assert list(inspect.signature(e6magic.client.Cursor.setoutputsize).parameters) == ["self", "size", "column"]
+
+
+# PEP 249 plus the extras docs/architecture.md documents (the official connector's catalog calls, the handle);
+# the plumbing (sign-in, colours, retries, the channel) is the connection's private session
+CONNECTION = ["DataError", "DatabaseError", "Error", "IntegrityError", "InterfaceError", "InternalError",
+              "NotSupportedError", "OperationalError", "ProgrammingError", "Warning", "catalog", "clear", "close",
+              "closed", "cluster_name", "commit", "cursor", "database", "dry_run", "explain_analyse", "get_catalogs",
+              "get_columns", "get_schema_names", "get_tables", "host", "port", "query_cancel", "rollback",
+              "session_id", "timeout", "username"]
+CURSOR = ["arraysize", "cancel", "catalog", "clear", "close", "closed", "connection", "database", "description",
+          "execute", "executemany", "explain", "explain_analyse", "fetch_arrow", "fetch_arrow_reader", "fetch_batches",
+          "fetch_df", "fetch_polars", "fetchall", "fetchmany", "fetchone", "get_columns", "get_schema_names",
+          "get_tables", "handle", "query_id", "rowcount", "setinputsizes", "setoutputsize", "status", "submit"]
+
+
+def test_connection_and_cursor_show_pep_249_and_the_documented_extras_only():
+    conn = e6magic.connect(host="127.0.0.1", port=1, username="u", password="p")  # lazy: nothing is sent
+    try:
+        cur = conn.cursor()
+        assert sorted(name for name in dir(conn) if not name.startswith("_")) == CONNECTION
+        assert sorted(name for name in dir(cur) if not name.startswith("_")) == CURSOR
+        assert cur.connection is conn
+    finally:
+        conn.close()

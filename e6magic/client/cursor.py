@@ -2,23 +2,35 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import pyarrow as pa
 
 from e6magic._proto import e6x_engine_pb2 as pb
 from e6magic.client import arrow_stream
+from e6magic.client import catalog as catalog_calls
 from e6magic.client.exceptions import InterfaceError, ProgrammingError
 from e6magic.client.frame import build_frame, to_pandas  # noqa: F401 - to_pandas is part of this module's API
 from e6magic.client.params import bind
 from e6magic.client.query import QueryHandle
+from e6magic.client.session import ClientSession
 from e6magic.wire.types import VectorType, decimal_params, vector_type_from_name
 
 if TYPE_CHECKING:
     import pandas as pd
     import polars as pl
 
-    from e6magic.client.connection import Connection
+
+class DBAPIConnection(Protocol):
+    """What a cursor's `connection` is (PEP 249): `e6magic.Connection`, named here without importing it."""
+
+    def cursor(self) -> Cursor: ...
+
+    def close(self) -> None: ...
+
+    def commit(self) -> None: ...
+
+    def rollback(self) -> None: ...
 
 
 class Cursor:
@@ -27,8 +39,10 @@ class Cursor:
 
     arraysize = 1
 
-    def __init__(self, connection: Connection, *, catalog: str | None, database: str | None) -> None:
+    def __init__(self, connection: DBAPIConnection, session: ClientSession, *, catalog: str | None,
+                 database: str | None) -> None:
         self.connection = connection
+        self._session = session
         self.catalog = catalog
         self.database = database
         self.arraysize = 1
@@ -55,7 +69,7 @@ class Cursor:
         self._many_rowcount = None
         text = bind(_strip(sql), params)
         _check_encodable(text)
-        handle = QueryHandle(self.connection, text, catalog=self.catalog, schema=self.database,
+        handle = QueryHandle(self._session, text, catalog=self.catalog, schema=self.database,
                              on_progress=on_progress, timeout=timeout)
         self._handle = handle
         return handle.start()
@@ -245,26 +259,26 @@ class Cursor:
             if self._handle is not None:
                 self._handle.cancel()
             return
-        self.connection.query_cancel(None, query_id)
+        catalog_calls.cancel(self._session, None, query_id)
 
     def status(self, query_id: str | None = None) -> pb.StatusResponse:
         handle = self._need_handle()
         query_id = query_id or handle.query_id
-        response: pb.StatusResponse = self.connection.call("status", lambda sid: pb.StatusRequest(
-            engineIP=handle._engine_ip, sessionId=sid, queryId=query_id), planner_ip=handle._engine_ip,
-            colour=self.connection.strategy.pinned_colour(query_id or ""), query_id=query_id)
+        response: pb.StatusResponse = self._session.call("status", lambda sid: pb.StatusRequest(
+            engineIP=handle.engine_ip, sessionId=sid, queryId=query_id), planner_ip=handle.engine_ip,
+            colour=self._session.strategy.pinned_colour(query_id or ""), query_id=query_id)
         return response
 
     def explain(self) -> str:
         handle = self._need_handle()
-        response: pb.ExplainResponse = self.connection.call("explain", lambda sid: pb.ExplainRequest(
-            engineIP=handle._engine_ip, sessionId=sid, queryId=handle.query_id), planner_ip=handle._engine_ip,
-            colour=handle._colour, query_id=handle.query_id)
+        response: pb.ExplainResponse = self._session.call("explain", lambda sid: pb.ExplainRequest(
+            engineIP=handle.engine_ip, sessionId=sid, queryId=handle.query_id), planner_ip=handle.engine_ip,
+            colour=handle.colour, query_id=handle.query_id)
         return response.explain
 
     def explain_analyse(self) -> dict[str, Any]:
         """The engine's explain analyse for the last query: `planner` holds the parsed planner JSON."""
-        return self.connection.explain_analyse(self._need_handle())
+        return self._need_handle().explain_analyse()
 
     def _need_handle(self) -> QueryHandle:
         if self._handle is None or not self._handle.query_id:
@@ -272,13 +286,13 @@ class Cursor:
         return self._handle
 
     def get_tables(self) -> list[str]:
-        return self.connection.get_tables(self.catalog, self.database)
+        return catalog_calls.tables(self._session, self.catalog, self.database)
 
     def get_columns(self, table: str) -> list[dict[str, str]]:
-        return self.connection.get_columns(self.catalog, self.database, table)
+        return catalog_calls.columns(self._session, self.catalog, self.database, table)
 
     def get_schema_names(self) -> list[str]:
-        return self.connection.get_schema_names(self.catalog)
+        return catalog_calls.schema_names(self._session, self.catalog)
 
     # --- ending ----------------------------------------------------------------------------------------------
     def clear(self) -> None:
@@ -299,7 +313,7 @@ class Cursor:
     def _check_open(self) -> None:
         if self.closed:
             raise InterfaceError("the cursor is closed")
-        self.connection._check_open()
+        self._session.check_open()
 
     def __enter__(self) -> Cursor:
         return self

@@ -1,12 +1,13 @@
 """A running query's handle: submit, a background fetcher with prefetch, live progress, cancel from any thread."""
 from __future__ import annotations
 
+import json
 import queue
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pyarrow as pa
 
@@ -20,11 +21,9 @@ from e6magic.client.exceptions import (
     ObjectNotFound,
     QueryCancelled,
 )
-from e6magic.states import FINAL_STATES
+from e6magic.client.session import Background, ClientSession
+from e6magic.states import FINAL_STATES, QueryState
 from e6magic.wire import ResultMetadata, arrow_schema, decode_chunk, decode_metadata
-
-if TYPE_CHECKING:
-    from e6magic.client.connection import Connection
 
 
 def _cleanup_deadline() -> float:
@@ -46,24 +45,24 @@ class QueryHandle:
     """One query from prepare to clear. Thread-safe reads of `state`, `rows_fetched`, `elapsed`; `cancel()`
     works from any thread at any moment; `batches()` / `result()` never hand out a partial result as whole."""
 
-    def __init__(self, connection: Connection, sql: str, *, catalog: str | None, schema: str | None,
+    def __init__(self, session: ClientSession, sql: str, *, catalog: str | None, schema: str | None,
                  on_progress: Callable[[QueryHandle], None] | None = None, timeout: float | None = None) -> None:
         self.sql = sql
         self.catalog = catalog
         self.schema = schema
         self.query_id: str | None = None
-        self.state = "prepared"
+        self.state = QueryState.PREPARED
         self.metadata: ResultMetadata | None = None
         self.error: Error | None = None
         self.rows_fetched = 0
         self.batches_fetched = 0
         self.timings: dict[str, float] = {}
-        self._conn = connection
+        self._session = session
         self._on_progress = on_progress
         self._engine_ip = ""
         self._colour: str | None = None
         self._started = time.monotonic()
-        self.timeout = connection.timeout if timeout is None else float(timeout)
+        self.timeout = session.timeout if timeout is None else float(timeout)
         self._deadline = self._started + self.timeout
         self._ended: float | None = None
         self._cancel = threading.Event()
@@ -75,7 +74,7 @@ class QueryHandle:
         self._consumed = False
         self._cleared = False
         self._lock = threading.Lock()
-        self._fetcher: threading.Thread | None = None
+        self._fetcher: Background | None = None
         # None: no cancel asked; False: asked, the engine has not confirmed yet; True: confirmed (or query gone)
         self.cancel_confirmed: bool | None = None
         self._cancel_asked = False
@@ -92,40 +91,56 @@ class QueryHandle:
     def row_count(self) -> int | None:
         return self.metadata.row_count if self.metadata else None
 
+    @property
+    def engine_ip(self) -> str:
+        """The planner the engine named at prepare ('' before): every later call of this query goes to it."""
+        return self._engine_ip
+
+    @property
+    def colour(self) -> str | None:
+        """The blue/green colour this query was prepared on (None before, or with no colour known)."""
+        return self._colour
+
     # --- start: prepare (retried where nothing ran yet), execute, then fetch in the background ----------
     def start(self) -> QueryHandle:
-        conn = self._conn
+        session = self._session
         try:
             # sign-in and prepare in one retried call: a colour flip between them is retried, not raised
-            colour, response = conn.call_with_colour(
+            colour, response = session.call_with_colour(
                 "prepareStatementV2" if self.catalog else "prepareStatement", self._prepare_request,
-                timeout=conn.prepare_timeout, deadline=self._deadline)
+                timeout=session.prepare_timeout, deadline=self._deadline)
         except Error as exc:
-            self._fail(exc)
-            raise self.error from None  # type: ignore[misc]
+            raise self._failed(exc) from None
         self.query_id, self._engine_ip, self._colour = response.queryId, response.engineIP, colour
-        conn.strategy.pin(self.query_id, colour)
-        conn.track(self, live=True)
+        session.strategy.pin(response.queryId, colour)
+        session.track(self, live=True)
         self.timings["prepare"] = time.monotonic() - self._started
         if self._cancel.is_set():
-            self._finish("cancelled", QueryCancelled("query cancelled before it ran", query_id=self.query_id))
+            self._finish(QueryState.CANCELLED, QueryCancelled("query cancelled before it ran", query_id=self.query_id))
             self._clear()
-            raise self.error  # type: ignore[misc]
+            raise self._raised()
         try:
             # retried only where the engine cannot have run it (the policy never repeats an execute that may have)
             self._call("executeStatementV2" if self.catalog else "executeStatement",
-                       lambda sid: (pb.ExecuteStatementV2Request if self.catalog else pb.ExecuteStatementRequest)(
-                           engineIP=self._engine_ip, sessionId=sid, queryId=self.query_id))
+                       self._request(pb.ExecuteStatementV2Request if self.catalog else pb.ExecuteStatementRequest))
         except Error as exc:
-            self._fail(exc)
+            error = self._failed(exc)
             self._clear()
-            raise self.error from None  # type: ignore[misc]
+            raise error from None
         with self._lock:
-            if self.state == "prepared":
-                self.state = "running"
-        self._fetcher = threading.Thread(target=self._fetch_all, name=f"e6-fetch-{self.query_id[:8]}", daemon=True)
-        self._fetcher.start()
+            if self.state == QueryState.PREPARED:
+                self.state = QueryState.RUNNING
+        self._fetcher = session.start_background(self._fetch_all, f"e6-fetch-{response.queryId[:8]}")
         return self
+
+    def _failed(self, exc: Error) -> Error:
+        """The error the query ended with after `exc` (a cancel meanwhile makes it `QueryCancelled`)."""
+        self._fail(exc)
+        return self._raised()
+
+    def _raised(self) -> Error:
+        assert self.error is not None
+        return self.error
 
     def _prepare_request(self, session_id: str) -> Any:
         if self.catalog:
@@ -135,51 +150,26 @@ class QueryHandle:
 
     def _call(self, method: str, make_request: Callable[[str], Any], *, timeout: float | None = None,
               deadline: float | None = None) -> Any:
-        return self._conn.call(method, make_request, colour=self._colour, planner_ip=self._engine_ip,
-                               query_id=self.query_id, timeout=timeout, deadline=deadline or self._deadline)
+        return self._session.call(method, make_request, colour=self._colour, planner_ip=self._engine_ip,
+                                  query_id=self.query_id, timeout=timeout, deadline=deadline or self._deadline)
 
     def _request(self, cls: Any) -> Callable[[str], Any]:
         return lambda sid: cls(engineIP=self._engine_ip, sessionId=sid, queryId=self.query_id)
 
     # --- the fetcher thread --------------------------------------------------------------------------------
     def _fetch_all(self) -> None:
-        payloads: Iterator[bytes] | None = None
+        payloads: Generator[bytes, None, None] | None = None
         try:
-            started = time.monotonic()
-            # waits for the query to end: bounded by the query's deadline only
-            response = self._call("getResultMetadata", self._request(pb.GetResultMetadataRequest), timeout=_NO_CAP)
-            self.metadata = decode_metadata(response.resultMetaData)
-            self.timings["execution"] = time.monotonic() - started
-            with self._lock:
-                if self.state == "running":
-                    self.state = "fetching"
-            self._meta_ready.set()
+            metadata = self._wait_for_metadata()
             fetch_started = time.monotonic()
-            schema = None
             payloads = self._payloads()
-            for payload in payloads:
-                batch = decode_chunk(payload, self.metadata)
-                payload = None  # a view into the whole response: drop it before waiting for the next
-                if schema is None:
-                    schema = batch.schema
-                elif batch.schema != schema:
-                    batch = batch.cast(schema)  # a later chunk may widen a decimal or change a zone
-                self.rows_fetched += batch.num_rows
-                self.batches_fetched += 1
-                if not self._put(batch):
-                    if self._stop.is_set() and not self._cancel.is_set():
-                        self._finish("finished", None)
-                    return
-                if self._on_progress is not None:
-                    self._on_progress(self)
-                batch = None  # the consumer has it now; holding it here would keep one more batch alive
-            expected = self._final_row_count()
-            # no columns: a DDL/DML count and no rows; a negative count: the engine does not know it
-            if self.metadata.columns and expected >= 0 and self.rows_fetched != expected:
-                raise InterfaceError(f"the engine announced {expected} rows but sent {self.rows_fetched}: "
-                                     "the result is incomplete", query_id=self.query_id)
+            if not self._read_batches(payloads, metadata):
+                if self._stop.is_set() and not self._cancel.is_set():
+                    self._finish(QueryState.FINISHED, None)
+                return
+            self._check_complete()
             self.timings["fetch"] = time.monotonic() - fetch_started
-            self._finish("finished", None)
+            self._finish(QueryState.FINISHED, None)
         except Error as exc:
             self._fail(exc)
         except Exception as exc:  # noqa: BLE001 - a decode fault must end the result, never hang it
@@ -189,8 +179,49 @@ class QueryHandle:
                 payloads.close()  # stops the call running ahead, even when the reader went away early
             self._meta_ready.set()
             self._put(_END)
-            if self.state != "finished":
+            if self.state != QueryState.FINISHED:
                 self._clear()
+
+    def _wait_for_metadata(self) -> ResultMetadata:
+        """The result's metadata, once the engine has it (the call waits for the query: bounded by its
+        deadline only); the state turns `fetching` and `wait_metadata()` returns."""
+        started = time.monotonic()
+        response = self._call("getResultMetadata", self._request(pb.GetResultMetadataRequest), timeout=_NO_CAP)
+        self.metadata = metadata = decode_metadata(response.resultMetaData)
+        self.timings["execution"] = time.monotonic() - started
+        with self._lock:
+            if self.state == QueryState.RUNNING:
+                self.state = QueryState.FETCHING
+        self._meta_ready.set()
+        return metadata
+
+    def _read_batches(self, payloads: Iterator[bytes], metadata: ResultMetadata) -> bool:
+        """Decode each chunk into the prefetch queue; False when the reader stopped or cancelled first."""
+        schema = None
+        for payload in payloads:
+            batch = decode_chunk(payload, metadata)
+            del payload  # a view into the whole response: drop it before waiting for the next
+            if schema is None:
+                schema = batch.schema
+            elif batch.schema != schema:
+                batch = batch.cast(schema)  # a later chunk may widen a decimal or change a zone
+            self.rows_fetched += batch.num_rows
+            self.batches_fetched += 1
+            if not self._put(batch):
+                return False
+            if self._on_progress is not None:
+                self._on_progress(self)
+            del batch  # the consumer has it now; holding it here would keep one more batch alive
+        return True
+
+    def _check_complete(self) -> None:
+        """Every row the engine announced arrived (no columns: a DDL/DML count and no rows; a negative count:
+        the engine does not know it)."""
+        expected = self._final_row_count()
+        assert self.metadata is not None
+        if self.metadata.columns and expected >= 0 and self.rows_fetched != expected:
+            raise InterfaceError(f"the engine announced {expected} rows but sent {self.rows_fetched}: "
+                                 "the result is incomplete", query_id=self.query_id)
 
     def _final_row_count(self) -> int:
         """The result's row count once every row is here: a result streamed before the engine knew its count
@@ -214,26 +245,26 @@ class QueryHandle:
                 time.sleep(0.05)
         return count
 
-    def _payloads(self) -> Iterator[bytes]:
+    def _payloads(self) -> Generator[bytes, None, None]:
         """The result's chunks in order. With V2 the next call is already on its way while the caller decodes
         the chunks of the last one (still one RPC at a time for this query: a call starts when the previous
         one has answered)."""
-        conn = self._conn
+        session = self._session
         request = self._request(pb.GetNextResultBatchRequest)
-        if conn.result_batch_v2 is not False:
+        if session.result_batch_v2 is not False:
             ahead = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"e6-next-{(self.query_id or '')[:8]}")
             try:
-                pending: Future | None = ahead.submit(self._call, "getNextResultBatchV2", request)
+                pending: Future[Any] | None = ahead.submit(self._call, "getNextResultBatchV2", request)
                 while pending is not None:
                     if self._cancel.is_set():
                         raise QueryCancelled("query cancelled", query_id=self.query_id)
                     try:
                         response = pending.result()
                     except NotSupportedError:
-                        conn.result_batch_v2 = False
+                        session.result_batch_v2 = False
                         break
-                    conn.result_batch_v2 = True
-                    conn.note_announcement(response)
+                    session.result_batch_v2 = True
+                    session.note_announcement(response)
                     stopping = self._cancel.is_set() or self._stop.is_set()
                     pending = None if response.endOfStream or stopping else ahead.submit(
                         self._call, "getNextResultBatchV2", request)
@@ -247,7 +278,7 @@ class QueryHandle:
                 ahead.shutdown(wait=True, cancel_futures=True)  # no call outlives the fetcher
         while not self._cancel.is_set():
             response = self._call("getNextResultBatch", request)
-            conn.note_announcement(response)
+            session.note_announcement(response)
             if not response.resultBatch:
                 return
             yield response.resultBatch
@@ -272,7 +303,7 @@ class QueryHandle:
             pass
 
     # --- ending ---------------------------------------------------------------------------------------------
-    def _finish(self, state: str, error: Error | None) -> None:
+    def _finish(self, state: QueryState, error: Error | None) -> None:
         with self._lock:
             if self.state in FINAL_STATES:
                 return
@@ -283,17 +314,18 @@ class QueryHandle:
     def _fail(self, exc: Error) -> None:
         if self._cancel.is_set() or isinstance(exc, QueryCancelled):
             exc = exc if isinstance(exc, QueryCancelled) else QueryCancelled("query cancelled", query_id=self.query_id)
-            self._finish("cancelled", exc)
+            self._finish(QueryState.CANCELLED, exc)
         else:
             if isinstance(exc, DeadlineExceeded) and time.monotonic() >= self._deadline - 0.1:
                 # the query's deadline, not the last try's remnant of it, is what the user set and reads
                 exc = DeadlineExceeded(
                     f"{exc.method or 'the call'} to e6data engine at {exc.endpoint} got no answer before the "
-                    f"query's deadline of {self.timeout:g} s (deadline exceeded)", query_id=exc.query_id or self.query_id,
-                    engine_message=exc.engine_message, endpoint=exc.endpoint, grpc_code=exc.grpc_code, method=exc.method)
+                    f"query's deadline of {self.timeout:g} s (deadline exceeded)",
+                    query_id=exc.query_id or self.query_id, engine_message=exc.engine_message,
+                    endpoint=exc.endpoint, grpc_code=exc.grpc_code, method=exc.method)
             if exc.query_id is None and self.query_id:
                 exc.query_id = self.query_id
-            self._finish("failed", exc)
+            self._finish(QueryState.FAILED, exc)
 
     def cancel(self) -> None:
         """Stop the query on the engine; safe from any thread, before, during or after the run; idempotent.
@@ -309,23 +341,23 @@ class QueryHandle:
             self._cancel_asked = True
         if not self.query_id:  # not prepared yet: start() sees the flag and never executes it
             self._confirm_cancel()
-            self._finish("cancelled", QueryCancelled("query cancelled", query_id=self.query_id))
+            self._finish(QueryState.CANCELLED, QueryCancelled("query cancelled", query_id=self.query_id))
             return
         self.cancel_confirmed = False
         if self._send_cancel(CANCEL_TIMEOUT):
-            self._finish("cancelled", QueryCancelled("query cancelled", query_id=self.query_id))
+            self._finish(QueryState.CANCELLED, QueryCancelled("query cancelled", query_id=self.query_id))
         else:
-            endpoint = self._conn.transport.endpoint
+            endpoint = self._session.endpoint
             unconfirmed = CancelNotConfirmed(
                 f"cancel not confirmed: the e6data engine at {endpoint} did not confirm cancelQuery within "
                 f"{CANCEL_TIMEOUT:g} s; the client keeps trying in the background",
                 query_id=self.query_id, endpoint=endpoint, method="cancelQuery")
-            self._finish("cancelled", unconfirmed)
+            self._finish(QueryState.CANCELLED, unconfirmed)
             with self._lock:
                 # the fetcher may have ended it as cancelled meanwhile (a broken link): that is no confirmation
-                if self.state == "cancelled" and not self.cancel_confirmed:
+                if self.state == QueryState.CANCELLED and not self.cancel_confirmed:
                     self.error = unconfirmed
-            threading.Thread(target=self._keep_cancelling, name=f"e6-cancel-{self.query_id[:8]}", daemon=True).start()
+            self._session.start_background(self._keep_cancelling, f"e6-cancel-{self.query_id[:8]}")
         self._drain()
 
     def _send_cancel(self, seconds: float) -> bool:
@@ -349,9 +381,9 @@ class QueryHandle:
     def _keep_cancelling(self) -> None:
         give_up = time.monotonic() + CANCEL_KEEP_TRYING
         attempt = 0
-        while not self._conn.closed and time.monotonic() < give_up:
+        while not self._session.closed and time.monotonic() < give_up:
             attempt += 1
-            if self._confirmed.wait(self._conn.retry.backoff(attempt)):
+            if self._confirmed.wait(self._session.retry.backoff(attempt)):
                 return
             if self._send_cancel(min(10.0, max(CANCEL_TIMEOUT, give_up - time.monotonic()))):
                 return
@@ -379,8 +411,8 @@ class QueryHandle:
         except Error:
             pass  # an engine that went away has nothing left to clear
         finally:
-            self._conn.strategy.unpin(self.query_id)
-            self._conn.track(self, live=False)
+            self._session.strategy.unpin(self.query_id)
+            self._session.track(self, live=False)
 
     def close(self) -> None:
         """Cancel what still runs and clear the query on the engine (frees its result and its colour pin)."""
@@ -407,7 +439,7 @@ class QueryHandle:
         return self.metadata  # type: ignore[return-value]
 
     def _raise_if_unsuccessful(self) -> None:
-        if self.state in ("failed", "cancelled") and self.error is not None:
+        if self.state in (QueryState.FAILED, QueryState.CANCELLED) and self.error is not None:
             raise self.error
 
     def batches(self) -> Iterator[pa.RecordBatch]:
@@ -419,7 +451,7 @@ class QueryHandle:
             try:
                 item = self._batches.get(timeout=0.1)
             except queue.Empty:
-                if self.state in ("failed", "cancelled"):
+                if self.state in (QueryState.FAILED, QueryState.CANCELLED):
                     self._raise_if_unsuccessful()
                 continue
             if item is _END:
@@ -442,4 +474,17 @@ class QueryHandle:
         return arrow_schema(self.wait_metadata()).empty_table()
 
     def explain_analyse(self) -> dict[str, Any]:
-        return self._conn.explain_analyse(self)
+        """The engine's explain analyse of this query (waiting for it to end): `planner` holds the parsed
+        planner JSON (or `{"text": ...}` when it is not JSON)."""
+        if not self.query_id:
+            raise InterfaceError("no query to explain")
+        self.wait()
+        # not under the query's deadline: a plan may be asked for long after the query ended
+        response = self._session.call("explainAnalyze", self._request(pb.ExplainAnalyzeRequest), colour=self._colour,
+                                      planner_ip=self._engine_ip, query_id=self.query_id)
+        try:
+            planner = json.loads(response.explainAnalyze) if response.explainAnalyze else {}
+        except ValueError:
+            planner = {"text": response.explainAnalyze}
+        return {"is_cached": response.isCached, "parsing_time": response.parsingTime,
+                "queuing_time": response.queueingTime, "planner": planner}

@@ -1,17 +1,18 @@
 """The one retry policy: how often, how long apart, and which errors of which calls may be tried again.
 
-Applied in one place, `Connection.call`. A call is tried again only when the engine cannot have run it
-(it refused at the door: another colour, an expired session, a suspended cluster, or the request never left
-the channel) or when the call changes nothing (`IDEMPOTENT`). An execute or a batch fetch that may have
-reached the engine is never repeated: that could run a query twice or lose a batch.
+Applied in one place, `ClientSession.call` (client/session.py). A call is tried again only when the engine
+cannot have run it (it refused at the door: another colour, an expired session, a suspended cluster, or the
+request never left the channel) or when the call changes nothing (`IDEMPOTENT`). An execute or a batch fetch
+that may have reached the engine is never repeated: that could run a query twice or lose a batch.
 """
 from __future__ import annotations
 
 import logging
 import math
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import TypeVar
 
 from e6magic.client.exceptions import (
     ClusterSuspended,
@@ -50,7 +51,7 @@ class RetryPolicy:
 
     def backoff(self, retry: int) -> float:
         """Seconds to wait before retry number `retry` (1-based) after the engine was unreachable."""
-        return min(self.max_backoff, self.first_backoff * 2 ** (retry - 1))
+        return min(self.max_backoff, self.first_backoff * 2.0 ** (retry - 1))
 
     def tries(self, error: Error) -> int:
         """How many tries of one call `error` allows. A refusal at the door ran nothing, so it gets more: with a
@@ -70,6 +71,7 @@ class RetryPolicy:
         return False
 
 
+_N = TypeVar("_N", int, float)
 _READ = frozenset({"E6DATA_MAX_RETRY_ATTEMPTS", "E6DATA_STRATEGY_CACHE_TIMEOUT", "E6DATA_STRATEGY_LOG_LEVEL"})
 
 
@@ -82,7 +84,7 @@ class Settings:
     log_level: str | None  # None: E6DATA_STRATEGY_LOG_LEVEL unset, the logger inherits the application's level
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None) -> "Settings":
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
         # only the variables read here, never the whole environment: a verbose traceback prints a frame's
         # locals, and the environment may hold E6DATA_PASSWORD
         env = {name: value for name, value in (os.environ if environ is None else environ).items() if name in _READ}
@@ -96,7 +98,8 @@ class Settings:
         return cls(RetryPolicy(attempts=attempts), cache, level)
 
 
-def _number(env: Mapping[str, str], name: str, default: str, kind: type, ok, what: str):  # noqa: ANN001, ANN202
+def _number(env: Mapping[str, str], name: str, default: str, kind: Callable[[str], _N], ok: Callable[[_N], bool],
+            what: str) -> _N:
     raw = env.get(name, default)
     try:
         value = kind(raw.strip())

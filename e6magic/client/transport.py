@@ -117,7 +117,7 @@ class Transport:
              query_id: str | None = None, service: str = "engine") -> Any:
         """One RPC with a deadline, waited on in short slices; a failure becomes the client's own error.
 
-        No retry here: `Connection.call` applies the one retry policy. `request` may be a function that builds
+        No retry here: `ClientSession.call` applies the one retry policy. `request` may be a function that builds
         it, so a request holding a secret is never a local of any frame a verbose traceback prints."""
         stub = getattr(self.engine if service == "engine" else self.cluster, method)
         timeout = CALL_TIMEOUT if timeout is None else max(0.001, timeout)

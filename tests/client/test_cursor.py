@@ -30,13 +30,13 @@ def test_rowcount_needs_no_extra_rpc(conn, engine):
     cur = conn.cursor()
     cur.execute(SERIES, {"count": 1234})
     calls = []
-    original = conn.transport.call
-    conn.transport.call = lambda method, *a, **k: calls.append(method) or original(method, *a, **k)
+    original = conn._session.transport.call
+    conn._session.transport.call = lambda method, *a, **k: calls.append(method) or original(method, *a, **k)
     try:
         assert cur.rowcount == 1234
         assert cur.description[0][0] == "n"
     finally:
-        conn.transport.call = original
+        conn._session.transport.call = original
     assert calls == []
     cur.close()
 

@@ -95,7 +95,7 @@ def test_v1_batches_when_v2_is_off(engine_factory, connect_to):
     cur = conn.cursor()
     cur.execute("SELECT i FROM range(5500) t(i)")
     assert [r[0] for r in cur.fetchall()] == list(range(5500))
-    assert conn.result_batch_v2 is False
+    assert conn._session.result_batch_v2 is False
 
 
 class _FailedCall(grpc.RpcError):
@@ -120,7 +120,7 @@ def test_every_grpc_status_maps_to_a_client_error(code):
 def test_real_engine_error_keeps_engine_message(conn):
     with pytest.raises(DatabaseError) as info:
         conn.cursor().execute("SELECT * FROM no_such_table")
-    assert "no_such_table" in info.value.engine_message and info.value.endpoint == conn.transport.endpoint
+    assert "no_such_table" in info.value.engine_message and info.value.endpoint == conn._session.transport.endpoint
 
 
 def test_tls_options_and_unreadable_ca(tmp_path):
@@ -250,7 +250,8 @@ def test_lone_surrogate_is_a_programming_error(conn, text):
 def test_token_never_in_vars_repr_or_locals(engine):
     secret = "vars-token-" + "z" * 16
     conn = connect(host=engine.host, port=engine.port, username="tester", password=secret, catalog="demo")
-    assert secret not in repr(vars(conn)) and secret not in repr(conn) and secret not in str(vars(conn.transport))
+    assert secret not in repr(vars(conn)) and secret not in repr(conn)
+    assert secret not in repr(vars(conn._session)) and secret not in str(vars(conn._session.transport))
     with pytest.raises(OperationalError) as info:
         conn.cursor().execute("SELECT 1")
     tb = info.tb.tb_next  # the first frame is this test, which holds the token itself

@@ -44,7 +44,7 @@ def test_cancel_running_query(conn, engine):
     assert wait_for(lambda: engine.query_state(handle.query_id) == "cancelled")
     handle.close()
     assert handle.query_id not in engine.queries()
-    assert conn.strategy.pinned() == {}
+    assert conn._session.strategy.pinned() == {}
 
 
 def test_cancel_from_another_thread_mid_fetch(conn, engine):
@@ -80,7 +80,7 @@ def test_cancel_before_execute_and_after_end(conn, engine):
     # before execute: cancel lands while prepare runs in the submitting thread
     from e6magic.client.query import QueryHandle
 
-    early = QueryHandle(conn, "SELECT 42", catalog="demo", schema="main")
+    early = QueryHandle(conn._session, "SELECT 42", catalog="demo", schema="main")
     early.cancel()
     with pytest.raises(QueryCancelled):
         early.start()
@@ -137,7 +137,7 @@ def test_one_call_at_a_time_per_query(engine_factory, connect_to):
     engine = engine_factory(chunk_rows=2000)
     conn = connect_to(engine)
     overlap = Overlap()
-    conn.transport.bind(grpc.intercept_channel(conn.transport.channel, overlap))
+    conn._session.transport.bind(grpc.intercept_channel(conn._session.transport.channel, overlap))
     cur = conn.cursor()
     cur.execute("SELECT i, 'x' || i AS s FROM range(300000) t(i)")
     table = cur.fetch_arrow()

@@ -24,9 +24,9 @@ def test_first_connection_finds_green_after_blue_is_refused(engine_factory, conn
     conn = connect_to(engine)
     cur = conn.cursor()
     cur.execute("SELECT 1")
-    assert cur.fetchall() == [(1,)] and conn.strategy.active() == "green"
+    assert cur.fetchall() == [(1,)] and conn._session.strategy.active() == "green"
     other = connect_to(engine)  # the cached colour: its first sign-in goes straight to green
-    assert other.session_and_colour()[1] == "green"
+    assert other._session.session_and_colour()[1] == "green"
 
 
 def test_running_query_stays_pinned_across_a_flip(engine_factory, connect_to):
@@ -35,13 +35,13 @@ def test_running_query_stays_pinned_across_a_flip(engine_factory, connect_to):
     cur = conn.cursor()
     cur.execute("SELECT i FROM range(5000) t(i)")
     first = cur.fetchmany(10)
-    assert conn.strategy.pinned() == {cur.query_id: "blue"}
+    assert conn._session.strategy.pinned() == {cur.query_id: "blue"}
     engine.flip_strategy()
     rest = cur.fetchall()  # still read from blue; the response announces green
     assert [r[0] for r in first + rest] == list(range(5000))
-    assert conn.strategy.pending() == "green" and conn.strategy.active() == "blue"
+    assert conn._session.strategy.pending() == "green" and conn._session.strategy.active() == "blue"
     cur.clear()  # nothing left on blue: the announced colour takes over
-    assert conn.strategy.pinned() == {} and conn.strategy.active() == "green"
+    assert conn._session.strategy.pinned() == {} and conn._session.strategy.active() == "green"
     cur.execute("SELECT 2")
     assert cur.fetchall() == [(2,)]
 
@@ -53,7 +53,7 @@ def test_wrong_colour_is_reprobed_and_the_query_runs(engine_factory, connect_to)
     cur.execute("SELECT 1")
     engine.flip_strategy()  # no response announced it: the next prepare meets `status: 456`
     cur.execute("SELECT 3")
-    assert cur.fetchall() == [(3,)] and conn.strategy.active() == "green"
+    assert cur.fetchall() == [(3,)] and conn._session.strategy.active() == "green"
     assert engine.queries() == {cur.query_id: "finished"}  # one run, not two
 
 

@@ -67,7 +67,8 @@ def test_no_token_anywhere_in_a_verbose_notebook_of_failed_connects(engine, monk
     for source in failing:
         cells += [source, DUMP]
     cells.append("del os.environ['E6DATA_MAX_RETRY_ATTEMPTS']\n"
-                 "print(vars(e6magic.connect(host='127.0.0.1', port=1, username='nb', password=tok('NB_GOOD_TOKEN'))))")
+                 "c = e6magic.connect(host='127.0.0.1', port=1, username='nb', password=tok('NB_GOOD_TOKEN'))\n"
+                 "print(vars(c), vars(c._session))")  # the token lives in the connection's private session
     nb = nbformat.v4.new_notebook()
     nb.cells = [nbformat.v4.new_code_cell(src) for src in cells]
     NotebookClient(nb, timeout=120, kernel_name="python3", allow_errors=True,
@@ -95,7 +96,7 @@ def test_no_token_anywhere_in_a_verbose_notebook_of_failed_connects(engine, monk
     assert any("Secret('***')" in line for line in shown), shown  # Verbose printed the locals, masked
     assert "environ({" not in verbose, "a frame holds the whole environment (E6DATA_PASSWORD is in it)"
     last = "".join(o.get("text", "") for o in nb.cells[-1].outputs)
-    assert "_password" in last and "***" in last, last  # vars(conn): the attribute is there, masked
+    assert "_password" in last and "***" in last, last  # vars(c._session): the attribute is there, masked
     dumps = [c for c in nb.cells if c.source == DUMP]
     assert all("locals;" in "".join(o.get("text", "") for o in c.outputs) for c in dumps)
     assert engine.token not in text, "the token is in the saved notebook"
