@@ -40,6 +40,7 @@ CLEAN = (
     "e6magic/magic/magics.py",
     "e6magic/magic/options.py",
     "e6magic/magic/params.py",
+    "e6magic/magic/runner.py",
     "e6magic/magic/sqltext.py",
     "e6magic/magic/transform.py",
     "e6magic/sqlalchemy/__init__.py",
