@@ -12,7 +12,6 @@ MAX_LINES = 40
 # into named steps instead. An entry no longer over the limit must go, so the list stays true.
 TOO_LONG_TODAY = {
     "e6magic.client.query:QueryHandle._fetch_all": 43,
-    "e6magic.magic.session:Session._one": 89,
 }
 
 
