@@ -81,8 +81,7 @@ class Blocker:
     def call(self):
         self.threads["call"] = threading.current_thread().name
         try:
-            self.released.wait(BOUND)
-            return self.result
+            return self.result if self.released.wait(BOUND) else "never released"
         finally:
             self.ended.set()
 
