@@ -102,7 +102,10 @@ class Blocking:
     """The plain magic's waits: this thread blocks, and Ctrl-C / Kernel > Interrupt arrives as KeyboardInterrupt."""
 
     async def wait(self, future: concurrent.futures.Future[Any], timeout: float) -> None:
-        concurrent.futures.wait([future], timeout=timeout)  # never suspends: see `drive`
+        try:  # never suspends: see `drive`
+            future.exception(timeout=timeout)  # a condition wait, as `result` does, that raises no work error
+        except (concurrent.futures.TimeoutError, concurrent.futures.CancelledError):
+            pass
 
 
 class Awaited:
