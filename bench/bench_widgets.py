@@ -83,7 +83,7 @@ def kernel_side(port: int, token: str, rows: int, keep_mb: float, page_size: int
     """The magic's shown-only path in a fresh process (the kernel): submit, keep what `grid_keep_mb` allows,
     show the grid, then page to the end and sort. Memory is this process's own, the engine being elsewhere."""
     import e6magic
-    from e6magic.magic.session import WINDOW_ROWS, collect
+    from e6magic.magic.statement import WINDOW_ROWS, read_result
     from e6magic.widgets import EnginePager
 
     conn = e6magic.connect(host="127.0.0.1", port=port, username="bench@example.com", password=token)
@@ -99,14 +99,14 @@ def kernel_side(port: int, token: str, rows: int, keep_mb: float, page_size: int
     grid = None
     t_first = first_page_s = None
     keep = int(keep_mb * 2**20) if keep_mb > 0 else None
-    # what the magic does, minus the main-thread pump: the grid takes batches as collect() keeps them
+    # what the magic does, minus the main-thread pump: the grid takes batches as read_result() keeps them
     import threading
 
     done = threading.Event()
     out: dict[str, Any] = {}
 
     def work() -> None:
-        out["table"], out["total"] = collect(cursor, handle, None, batches, keep, max(WINDOW_ROWS, 20 * page_size))
+        out["table"], out["total"] = read_result(cursor, handle, None, batches, keep, max(WINDOW_ROWS, 20 * page_size))
         done.set()
 
     threading.Thread(target=work, daemon=True).start()

@@ -11,7 +11,6 @@ MAX_LINES = 40
 # Today's offenders (name: body lines when listed). Shrink this list, never grow it: split a long function
 # into named steps instead. An entry no longer over the limit must go, so the list stays true.
 TOO_LONG_TODAY = {
-    "e6magic.magic.session:Session._one": 89,
 }
 
 

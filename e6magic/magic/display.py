@@ -6,10 +6,12 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from IPython.display import display
+import IPython.display
 
 from e6magic.magic.summary import Outcome
 from e6magic.states import QueryState
+
+display: Callable[..., Any] = IPython.display.display  # IPython's own, typed here: it carries no annotations
 
 
 def _widgets() -> Any:
@@ -97,7 +99,7 @@ class HtmlTable:
                 f'<div class="e6-footer"><small>{html.escape(shown)}</small>{self.outcome().html()}</div>')
 
     def __repr__(self) -> str:
-        return self.table.slice(0, self.limit).to_pandas().to_string() + "\n" + self.footer()
+        return str(self.table.slice(0, self.limit).to_pandas().to_string()) + "\n" + self.footer()
 
 
 class Display:
@@ -148,7 +150,8 @@ class Display:
     def result(self, table: Any, seconds: float | None, query_id: str | None, total_rows: int | None = None) -> None:
         widgets = self._use_widgets()
         if widgets is not None:
-            widgets.ResultGrid(table, page_size=max(1, self.config.display_limit), thousands=self.config.thousands).show()
+            page_size = max(1, self.config.display_limit)
+            widgets.ResultGrid(table, page_size=page_size, thousands=self.config.thousands).show()
         else:
             display(HtmlTable(table, self.config.display_limit, seconds, query_id, total_rows))
 

@@ -1,9 +1,11 @@
 """Run blocking work on a worker thread while the cell waits in 100 ms slices; an interrupt cancels it.
 
-A query is written once as a generator that yields `Work` (a blocking call plus how to cancel it)
-and is driven either synchronously (a plain magic: Ctrl-C / Kernel > Interrupt arrives as
-``KeyboardInterrupt``) or as a coroutine (the rewritten top-level cell: widget clicks are handled
-while it awaits, and Interrupt arrives as ``asyncio.CancelledError``).
+A query is written once as a generator (a `Plan`) that yields `Work` (a blocking call plus how to cancel it).
+One driver loop, `run`, runs every plan. Only its waits differ by route: `Blocking` for a plain magic
+(Ctrl-C / Kernel > Interrupt arrives as ``KeyboardInterrupt``; `drive`), `Awaited` for the rewritten top-level
+cell (widget clicks are handled while it awaits, and Interrupt arrives as ``asyncio.CancelledError``;
+`drive_async`). The plan's own code runs on the calling thread (the kernel's main thread); only `Work.call`
+and `Work.cancel` run on a worker.
 """
 from __future__ import annotations
 
@@ -14,7 +16,7 @@ import queue
 import threading
 from collections.abc import Callable, Generator
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 T = TypeVar("T")
 
@@ -96,89 +98,117 @@ class Work:
 Plan = Generator[Work, Any, T]
 
 
-def _submit(pool: WorkerPool, work: Work) -> concurrent.futures.Future[Any]:
-    return pool.submit(contextvars.copy_context().run, work.call)
+class Blocking:
+    """The plain magic's waits: this thread blocks, and Ctrl-C / Kernel > Interrupt arrives as KeyboardInterrupt."""
+
+    async def wait(self, future: concurrent.futures.Future[Any], timeout: float) -> None:
+        try:  # never suspends: see `drive`
+            future.exception(timeout=timeout)  # a condition wait, as `result` does, that raises no work error
+        except (concurrent.futures.TimeoutError, concurrent.futures.CancelledError):
+            pass
 
 
-def _abandon(work: Work, future: concurrent.futures.Future[Any]) -> None:
-    if work.cancel is not None:
-        work.cancel()
-    concurrent.futures.wait([future], timeout=WIND_DOWN)
-    _cancel_late_result(work, future)
+class Awaited:
+    """The rewritten cell's waits: the kernel's loop runs meanwhile, so comm messages (a Cancel click) are handled,
+    and Kernel > Interrupt arrives as asyncio.CancelledError."""
+
+    def __init__(self) -> None:
+        self._watched: tuple[concurrent.futures.Future[Any], asyncio.Future[Any]] | None = None
+
+    async def wait(self, future: concurrent.futures.Future[Any], timeout: float) -> None:
+        if self._watched is None or self._watched[0] is not future:
+            self._watched = future, asyncio.wrap_future(future)  # one loop-side twin per future, not one per tick
+        await asyncio.wait([self._watched[1]], timeout=timeout)
 
 
-def _cancel_late_result(work: Work, future: Any) -> None:
-    if work.cancel_result and future.done() and not future.cancelled() and future.exception() is None:
-        late = future.result()
-        if hasattr(late, "cancel"):
-            late.cancel()
+Waiter = Blocking | Awaited
 
 
-def drive(plan: Plan[T], pool: WorkerPool) -> T:
-    """Run ``plan`` in this thread, its work on a worker; Ctrl-C cancels the work and re-raises."""
+async def run(plan: Plan[T], pool: WorkerPool, waiter: Waiter) -> T:
+    """The one driver loop: send each `Work`'s result (or throw its error) back into ``plan``, its call run on a
+    worker while this thread waits in `TICK` slices, calling ``work.tick`` between them.
+
+    An interrupt (either kind) cancels the work, waits a bounded time for the worker, and throws
+    ``KeyboardInterrupt`` into the plan once, so it can mark its widgets and word the interrupt; then the run
+    ends with the plan's ``KeyboardInterrupt`` (a subclass such as ``display.Interrupted``) or a plain one.
+    """
     value: Any = None
     error: BaseException | None = None
     while True:
         try:
             work = plan.throw(error) if error is not None else plan.send(value)
         except StopIteration as stop:
-            return stop.value  # type: ignore[no-any-return]
+            return stop.value  # type: ignore[no-any-return]  # a generator's return value is untyped here
         value, error = None, None
-        future = _submit(pool, work)
+        future = _submit(pool, work.call)
         try:
-            while True:
-                try:
-                    value = future.result(timeout=TICK)
-                    break
-                except concurrent.futures.TimeoutError:
-                    if work.tick is not None:
-                        work.tick()
-        except KeyboardInterrupt:
-            _abandon(work, future)
-            error = KeyboardInterrupt()
+            value = await _result(waiter, future, work.tick)
+        except (KeyboardInterrupt, asyncio.CancelledError):
+            await _abandon(pool, waiter, work, future)
+            _end_interrupted(plan)
         except Exception as exc:  # noqa: BLE001 - handed to the plan, which decides
             error = exc
 
 
-async def drive_async(plan: Plan[T], pool: WorkerPool) -> T:
-    """Await ``plan`` in the kernel's loop; Interrupt (CancelledError) cancels the work.
+def drive(plan: Plan[T], pool: WorkerPool) -> T:
+    """Run ``plan`` in this thread, blocking; Ctrl-C / Interrupt cancels its work and ends it.
 
-    Re-raised as ``KeyboardInterrupt`` so the cell ends as a sync cell's interrupt does (two
-    frames, queued cells aborted). Only for the top-level rewritten cell: a general async API
-    must not turn a cancellation into KeyboardInterrupt.
+    `run` is a coroutine, but with `Blocking` waits it never suspends, so one `send` runs it to its end.
     """
-    loop = asyncio.get_running_loop()
-    value: Any = None
-    error: BaseException | None = None
-    while True:
-        try:
-            work = plan.throw(error) if error is not None else plan.send(value)
-        except StopIteration as stop:
-            return stop.value  # type: ignore[no-any-return]
-        value, error = None, None
-        future = loop.run_in_executor(pool, contextvars.copy_context().run, work.call)
-        try:
-            while not future.done():
-                await asyncio.wait([future], timeout=TICK)
-                if work.tick is not None and not future.done():
-                    work.tick()
-            value = future.result()
-        except (KeyboardInterrupt, asyncio.CancelledError):
-            if work.cancel is not None:
-                # the cancel RPC goes to a worker: this is the kernel's event loop, which must stay free
-                await asyncio.wait([loop.run_in_executor(pool, work.cancel)], timeout=WIND_DOWN)
-            await asyncio.wait([future], timeout=WIND_DOWN)
-            _cancel_late_result(work, future)
-            error = KeyboardInterrupt()
-        except Exception as exc:  # noqa: BLE001
-            error = exc
-        if isinstance(error, KeyboardInterrupt):
-            # the plan gets one chance to mark its widgets and word the interrupt; then the cell ends
-            try:
-                plan.throw(error)
-            except KeyboardInterrupt as stopped:
-                raise stopped.with_traceback(None) from None
-            raise KeyboardInterrupt() from None
+    coroutine = run(plan, pool, Blocking())
+    try:
+        coroutine.send(None)
+    except StopIteration as stop:
+        return stop.value  # type: ignore[no-any-return]  # the coroutine's own value, `T`
+    coroutine.close()
+    raise RuntimeError("a blocking e6sql run suspended")  # pragma: no cover - Blocking waits never suspend
+
+
+async def drive_async(plan: Plan[T], pool: WorkerPool) -> T:
+    """Await ``plan`` in the kernel's loop; Interrupt (CancelledError) cancels its work and ends it.
+
+    Ends as ``KeyboardInterrupt``, as a sync cell's interrupt does (two frames, queued cells aborted). Only for
+    the top-level rewritten cell: a general async API must not turn a cancellation into KeyboardInterrupt.
+    """
+    return await run(plan, pool, Awaited())
+
+
+def _submit(pool: WorkerPool, call: Callable[[], T]) -> concurrent.futures.Future[T]:
+    """``call`` on a worker, in a copy of this context (so its output lands in the cell that started it)."""
+    return pool.submit(contextvars.copy_context().run, call)
+
+
+async def _result(waiter: Waiter, future: concurrent.futures.Future[Any], tick: Callable[[], None] | None) -> Any:
+    while not future.done():
+        await waiter.wait(future, TICK)
+        if tick is not None and not future.done():
+            tick()
+    return future.result()
+
+
+async def _abandon(pool: WorkerPool, waiter: Waiter, work: Work, future: concurrent.futures.Future[Any]) -> None:
+    """Cancel interrupted work; wait (bounded) for its worker, so late output stays in the cell."""
+    if work.cancel is not None:
+        # the cancel RPC goes to a worker: in the awaited route this is the kernel's loop, which must stay free
+        await waiter.wait(_submit(pool, work.cancel), WIND_DOWN)
+    await waiter.wait(future, WIND_DOWN)
+    if work.cancel_result and future.done() and not future.cancelled() and future.exception() is None:
+        late = future.result()  # the call returned after all (a submit that was still waiting for prepare)
+        if hasattr(late, "cancel"):
+            late.cancel()
+
+
+def _end_interrupted(plan: Plan[Any]) -> NoReturn:
+    """Throw the interrupt into ``plan`` once, then end with the interrupt it raised (or a plain one)."""
+    try:
+        plan.throw(KeyboardInterrupt())
+    except KeyboardInterrupt as stopped:
+        raise stopped.with_traceback(None) from None
+    except StopIteration:
+        pass  # the plan caught it and ended: the run still ends interrupted
+    else:
+        plan.close()  # the plan caught it and went on: it gets no more work
+    raise KeyboardInterrupt() from None
 
 
 def run_in_background(pool: WorkerPool, call: Callable[[], T],

@@ -89,7 +89,8 @@ class Outcome:
                    f' <button class="e6-copy-id" type="button" title="copy the full query id" data-id="{full}"'
                    ' style="font:inherit;font-size:0.85em;padding:0 4px;cursor:pointer"'
                    ' onclick="navigator.clipboard&&navigator.clipboard.writeText(this.dataset.id)">copy id</button>')
-        return (f'<div class="e6-status e6-final e6-state-{html.escape(self.state)}" data-state="{html.escape(self.state)}"'
+        state = html.escape(self.state)
+        return (f'<div class="e6-status e6-final e6-state-{state}" data-state="{state}"'
                 f' role="status" style="font-family:var(--jp-code-font-family,monospace);font-size:12px;{color}">'
                 f"{html.escape(' · '.join(self.parts()))}{qid}</div>")
 
