@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from lab import Lab, kernel_env, running_lab
+from lab import Lab, kernel_env, running_lab, wait_cancelled_on_engine
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -112,6 +112,9 @@ def test_grid_mechanics_in_the_dark_at_800_px(server, ui):
     page.keyboard.press("Control+c")
     assert page.evaluate("navigator.clipboard.readText()") == "99999000"  # the focused cell alone
 
+    IMG.mkdir(parents=True, exist_ok=True)
+    big.screenshot(path=str(IMG / f"grid-dark-{ui}.png"))  # sorted by n, descending, from the keyboard
+
     big.locator(".e6-page-size").select_option("100")
     expect(info).to_contain_text("rows 1–100 of 100,000 rows")
     assert big.locator("tbody tr").count() == 100
@@ -130,8 +133,46 @@ def test_grid_mechanics_in_the_dark_at_800_px(server, ui):
     expect(cut).to_have_class(re.compile("e6-expanded"))
     assert cut.evaluate("td => td.scrollWidth <= td.clientWidth")
     assert_readable(cut, dark=True)
-    IMG.mkdir(parents=True, exist_ok=True)
-    Lab.cell(page, 1).scroll_into_view_if_needed()
-    page.screenshot(path=str(IMG / f"grid-dark-{ui}.png"))
     cut.press("Enter")
     expect(cut).not_to_have_class(re.compile("e6-expanded"))
+
+
+LONG_SQL = "SELECT count(*) FROM range(10000000000) t(i) WHERE i % 7 = 3"  # a minute of work: the stop ends it
+
+
+@pytest.mark.parametrize("ui", ["notebook", "lab"])
+def test_limit_count_error_and_stop_button_in_the_dark(server, engine, ui):
+    cells = [SETUP, "%%e6sql --limit 100\nSELECT i FROM range(100000) t(i)",
+             "%%e6sql\nSELECT 1 FROM range(3) WHERE select", f"%%e6sql\n{LONG_SQL}"]
+    page = server.open_notebook(f"dark-lines-{ui}.ipynb", cells, ui=ui)
+    page.set_viewport_size({"width": 800, "height": 800})
+    Lab.set_theme(page, dark=True)
+    for i in range(3):
+        Lab.run_cell(page, i)
+        Lab.wait_cell_done(page, i)
+    status = Lab.cell(page, 1).locator(".e6-status")
+    expect(status).to_contain_text("100 rows · 1 column")  # what --limit kept, not the batch it came in
+    assert_readable(status, dark=True)
+
+    text = Lab.cell_text(page, 2)
+    assert text.count('syntax error at or near "select"') == 1 and text.count("query id") == 1
+    lines = text.splitlines()
+    where = next(line for line in lines if line.startswith("LINE 1:"))
+    caret = lines[lines.index(where) + 1]
+    assert caret.strip() == "^^^^^^" and caret.index("^") == where.index("select")
+    assert Lab.cell(page, 2).locator(".e6-status").count() == 0
+    assert_readable(Lab.cell(page, 2).locator(".jp-OutputArea-output pre").last, dark=True)
+    IMG.mkdir(parents=True, exist_ok=True)
+    Lab.cell(page, 2).screenshot(path=str(IMG / f"error-dark-{ui}.png"))
+
+    Lab.run_cell(page, 3)
+    running = Lab.cell(page, 3).locator(".e6-status")
+    expect(running).to_contain_text("running", timeout=30000)
+    qid = running.get_attribute("data-query-id")
+    page.evaluate("() => window.jupyterapp.commands.execute('notebook:interrupt-kernel')")  # the stop button
+    Lab.wait_cell_done(page, 3, timeout=30)
+    expect(running).to_have_attribute("data-state", "cancelled")
+    shown = [line for line in Lab.cell_text(page, 3).splitlines() if line.strip()]
+    assert len(shown) == 1 and re.fullmatch(r"cancelled after [\d.]+ m?s · query \S+ copy id", shown[0]), shown
+    assert_readable(running, dark=True)
+    wait_cancelled_on_engine(engine, qid)
