@@ -14,6 +14,7 @@ from e6magic.client.frame import build_frame, to_pandas  # noqa: F401 - to_panda
 from e6magic.client.params import bind
 from e6magic.client.query import QueryHandle
 from e6magic.client.session import ClientSession
+from e6magic.client.sqltypes import type_code
 from e6magic.wire.types import VectorType, decimal_params, vector_type_from_name
 
 if TYPE_CHECKING:
@@ -110,17 +111,22 @@ class Cursor:
     @property
     def description(self) -> list[tuple[Any, ...]] | None:
         """PEP 249's seven-item column tuples; None before a query and for statements with no result set
-        (DDL, DML). `type_code` is the engine's type name (compare it with `e6magic.STRING`, `NUMBER`...);
-        decimals carry precision and scale: the declared ones from a `DECIMAL128(p,s)` type name (what the local
-        engine sends), else 38 (the wire's) and the scale of the first batch."""
+        (DDL, DML). `type_code` is the column's SQL type name (`BIGINT`, `DECIMAL(18,2)`, `TIMESTAMP WITH TIME
+        ZONE`; compare it with `e6magic.STRING`, `NUMBER`...), where the official connector shows the wire's word
+        (`LONG`, `DECIMAL128(18,2)`, `TIMESTAMP_TZ`: `handle.metadata.columns[i].type_name` keeps it); decimals
+        carry precision and scale: the declared ones from a `DECIMAL128(p,s)` type name (what the local engine
+        sends), else 38 (the wire's) and the scale of the first batch."""
         if self._handle is None or self._handle.metadata is None or not self._handle.metadata.columns:
             return None
         columns = self._handle.metadata.columns
         unnamed = [c for c in columns if vector_type_from_name(c.type_name) == VectorType.DECIMAL128
                    and decimal_params(c.type_name) is None]
         decimals = _decimal_types(self._first_batch_schema(), columns) if unnamed else {}
-        return [(c.name, c.type_name, None, None, *(decimal_params(c.type_name) or decimals.get(i) or (None, None)),
-                 True) for i, c in enumerate(columns)]
+        out = []
+        for i, c in enumerate(columns):
+            precision, scale = decimal_params(c.type_name) or decimals.get(i) or (None, None)
+            out.append((c.name, type_code(c.type_name, precision, scale), None, None, precision, scale, True))
+        return out
 
     def _first_batch_schema(self) -> pa.Schema:
         """The decoded schema of what is left (a batch's, which knows decimal scales and zones), reading the

@@ -1,6 +1,7 @@
 """One vocabulary for column types: the SQL names (`BIGINT`, `DECIMAL(18,2)`, `MAP(VARCHAR, INTEGER)`) for Arrow
-types and for the engine's getColumns names (`long`, `decimal(18,2)`, `array<int>`), so the grid, the schema
-browser and the preview speak the same words."""
+types, for the engine's getColumns names (`long`, `decimal(18,2)`, `array<int>`) and for the result metadata's
+vector type names (`LONG`, `DECIMAL128(18,2)`, `TIMESTAMP_TZ`), so the grid, the schema browser, the preview,
+`_e6` and `cursor.description` speak the same words."""
 from __future__ import annotations
 
 import re
@@ -17,6 +18,7 @@ _ENGINE = {
     "timestamp": "TIMESTAMP", "datetime": "TIMESTAMP", "timestamp_tz": "TIMESTAMP WITH TIME ZONE",
     "timestamptz": "TIMESTAMP WITH TIME ZONE", "timestamp with time zone": "TIMESTAMP WITH TIME ZONE",
     "interval": "INTERVAL", "interval_day_second": "INTERVAL", "uuid": "UUID", "null": "NULL",
+    "decimal128": "DECIMAL", "decimal_type": "DECIMAL", "union_type": "VARCHAR",
 }
 _INTS = {8: "TINYINT", 16: "SMALLINT", 32: "INTEGER", 64: "BIGINT"}
 
@@ -71,12 +73,22 @@ def engine_sql_type(name: str) -> str:
         return f"{engine_sql_type(text[6:-1])}[]"
     if low.endswith("[]"):
         return f"{engine_sql_type(text[:-2])}[]"
-    decimal = re.fullmatch(r"(?:decimal|numeric)\s*\(\s*(\d+)\s*,\s*(\d+)\s*\)", low)
+    decimal = re.fullmatch(r"(?:decimal|decimal128|numeric)\s*\(\s*(\d+)\s*,\s*(\d+)\s*\)", low)
     if decimal:
         return f"DECIMAL({decimal[1]},{decimal[2]})"
     if low.startswith("varchar("):
         return "VARCHAR"
     return text.upper()
+
+
+def type_code(name: str, precision: int | None = None, scale: int | None = None) -> str:
+    """`cursor.description`'s type code for a column the metadata names `name`: its SQL name (`LONG` ->
+    ``BIGINT``, `DECIMAL128(18,2)` -> ``DECIMAL(18,2)``, `TIMESTAMP_TZ` -> ``TIMESTAMP WITH TIME ZONE``); a decimal
+    named without parameters takes the `precision` and `scale` given (the first batch's)."""
+    sql = engine_sql_type(name)
+    if sql == "DECIMAL" and precision is not None and scale is not None:
+        return f"DECIMAL({precision},{scale})"
+    return sql
 
 
 def _ident(name: str) -> str:

@@ -1,4 +1,4 @@
-"""`_e6`: the last query run by `%%e6sql` (id, SQL, timings, rows, plan, cancel, rerun)."""
+"""`_e6`: the last query run by `%%e6sql` (id, SQL, timings, rows, column types, plan, cancel, rerun)."""
 from __future__ import annotations
 
 import threading
@@ -58,6 +58,17 @@ class LastQuery:
         if self.table is None:
             return None if self.value is None else len(self.value)
         return int(self.table.num_rows)
+
+    @property
+    def columns(self) -> list[tuple[str, str]]:
+        """The result's columns as (name, SQL type), e.g. ``[("order_id", "BIGINT"), ("amount", "DECIMAL(18,2)")]``:
+        the grid's and `cursor.description`'s words; [] before the engine described the result."""
+        from e6magic.client.sqltypes import sql_type, type_code
+
+        if self.table is not None:
+            return [(f.name, sql_type(f.type)) for f in self.table.schema]
+        meta = getattr(self.handle, "metadata", None)
+        return [] if meta is None else [(c.name, type_code(c.type_name)) for c in meta.columns]
 
     @property
     def complete(self) -> bool:

@@ -70,7 +70,7 @@ class E6ExecutionContext(default.DefaultExecutionContext):
     def get_result_processor(self, type_: Any, colname: str, coltype: Any) -> Any:
         # A textual query (text(), exec_driver_sql, pandas) has no declared types: its BINARY columns still
         # become bytes, from the result's own type code. Every other column is handed out as the client made it.
-        if type_._type_affinity is sqltypes.NullType and str(coltype).upper() == "BINARY":
+        if type_._type_affinity is sqltypes.NullType and str(coltype).upper() in ("BINARY", "BLOB"):
             return e6types.text_to_bytes
         return super().get_result_processor(type_, colname, coltype)
 

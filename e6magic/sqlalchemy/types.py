@@ -122,7 +122,7 @@ _SIMPLE: dict[str, Callable[[], TypeEngine[Any]]] = {
 }
 _ZONED = {"timestamp_tz", "timestamptz", "timestamp with time zone", "timestamp_ltz"}
 
-# cursor.description type codes (the result metadata's vector type names, wire 1.6)
+# the official connector's cursor.description type codes (the result metadata's vector type names, wire 1.6)
 _FOR_CODE: dict[str, Callable[[], TypeEngine[Any]]] = {
     "LONG": sqltypes.BIGINT, "INTEGER": sqltypes.INTEGER, "SHORT": sqltypes.SMALLINT, "BYTE": sqltypes.SMALLINT,
     "DOUBLE": sqltypes.DOUBLE, "FLOAT": sqltypes.REAL, "BOOLEAN": sqltypes.BOOLEAN, "STRING": sqltypes.VARCHAR,
@@ -134,13 +134,18 @@ _FOR_CODE: dict[str, Callable[[], TypeEngine[Any]]] = {
 
 
 def type_for_code(type_code: object) -> TypeEngine[Any]:
-    """The SQLAlchemy type of a result column from its `cursor.description` type code (`'LONG'`, ...); a
-    `DECIMAL128(p,s)` code gives `DECIMAL(p, s)`."""
+    """The SQLAlchemy type of a result column from its `cursor.description` type code: e6magic's SQL names
+    (`'BIGINT'`, `'DECIMAL(18,2)'`, `'TIMESTAMP WITH TIME ZONE'`) or the official connector's wire words
+    (`'LONG'`, `'DECIMAL128(18,2)'`); a code neither knows gives `NullType`."""
     code, _, params = str(type_code).upper().partition("(")
     if code == "DECIMAL128" and params:
         return parse_type(f"decimal({params}")
     make = _FOR_CODE.get(code)
-    return make() if make is not None else sqltypes.NullType()
+    if make is not None:
+        return make()
+    with warnings.catch_warnings():  # a result column, not a reflected table: nothing to warn about
+        warnings.simplefilter("ignore")
+        return parse_type(str(type_code))
 
 
 class _Parser:

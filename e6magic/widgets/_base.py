@@ -80,8 +80,8 @@ class E6Widget(anywidget.AnyWidget):
         """Display the twin, then the widget, and remember both outputs."""
         from IPython.display import display
 
-        self._twin_handle = display(Twin(self), display_id=True)
-        self._display_handle = display(self, display_id=True)
+        self._twin_handle = display(Twin(self), display_id=True)  # type: ignore[no-untyped-call]
+        self._display_handle = display(self, display_id=True)  # type: ignore[no-untyped-call]
 
     def show_in(self, twin_handle: Any, live_handle: Any) -> None:
         """Fill two outputs displayed earlier (a place kept above a result) with the twin and the widget."""

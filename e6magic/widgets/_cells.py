@@ -53,7 +53,7 @@ def full_text(value: Any) -> str | None:
 def table_rows(table: pa.Table) -> list[list[str | None]]:
     """A small table (one page) as rows of display strings."""
     columns = [[cell_text(_jsonable(v)) for v in _pylist(col)] for col in table.columns]
-    return [list(row) for row in zip(*columns)] if columns else [[] for _ in range(table.num_rows)]
+    return [list(row) for row in zip(*columns, strict=True)] if columns else [[] for _ in range(table.num_rows)]
 
 
 def _jsonable(value: Any) -> Any:
@@ -69,7 +69,8 @@ def _jsonable(value: Any) -> Any:
 
 def _pylist(column: pa.ChunkedArray) -> list[Any]:
     try:
-        return column.to_pylist()
+        values: list[Any] = column.to_pylist()
+        return values
     except (pa.ArrowException, ValueError, OverflowError):
         # e.g. timestamps outside Python's datetime range: Arrow's own formatting still works
         return [None if not s.is_valid else str(s) for s in column]

@@ -32,7 +32,7 @@ class QuickChart(E6Widget):
     kind = t.Unicode("bar").tag(sync=True)
     x = t.Unicode("").tag(sync=True)
     y = t.Unicode("").tag(sync=True)
-    columns = t.List().tag(sync=True)   # [{"name", "kind"}]
+    columns: t.List[Any] = t.List().tag(sync=True)  # [{"name", "kind"}]
     data = t.Dict().tag(sync=True)      # what the view draws (see _series)
     note = t.Unicode("").tag(sync=True)
     error = t.Unicode("").tag(sync=True)

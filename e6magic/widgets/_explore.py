@@ -21,7 +21,7 @@ from e6magic.widgets._chart import QuickChart
 class Explore(t.HasTraits):
     """Mixed into ResultGrid: ``profile()`` and ``filter_by()``, and the view's messages for them."""
 
-    profiles = t.List().tag(sync=True)        # one dict per column (see _profile), [] until asked
+    profiles: t.List[Any] = t.List().tag(sync=True)  # one dict per column (see _profile), [] until asked
     profiling = t.Bool(False).tag(sync=True)
     filters = t.Dict().tag(sync=True)         # column -> text typed in its box
     filter_sql = t.Unicode("").tag(sync=True)  # the filter as SQL the user can copy
@@ -43,9 +43,9 @@ class Explore(t.HasTraits):
                 found = _profile.profile_engine(pager.run, sql, self._schema_or_empty())
             else:
                 found = _profile.profile_table(self.table)  # type: ignore[attr-defined]
-            self.profiles, self.error = found, ""  # type: ignore[attr-defined]
+            self.profiles, self.error = found, ""
         except Exception as exc:  # noqa: BLE001 - shown in the grid, which stays usable
-            self.error = f"could not profile: {one_line(exc, 300)}"  # type: ignore[attr-defined]
+            self.error = f"could not profile: {one_line(exc, 300)}"
             found = []
         finally:
             self.profiling = False

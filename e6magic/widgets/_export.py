@@ -83,8 +83,8 @@ def write(batches: Iterable[pa.RecordBatch], schema: pa.Schema, fmt: str, sink: 
 def _needs_text(dtype: pa.DataType) -> bool:
     """Columns the CSV writer cannot write: nested values go out as JSON, blobs as hex (as the grid shows them)."""
     t = pa.types
-    return (t.is_nested(dtype) or t.is_binary(dtype) or t.is_large_binary(dtype) or t.is_fixed_size_binary(dtype)
-            or t.is_dictionary(dtype))
+    return bool(t.is_nested(dtype) or t.is_binary(dtype) or t.is_large_binary(dtype)
+                or t.is_fixed_size_binary(dtype) or t.is_dictionary(dtype))
 
 
 def _csv_schema(schema: pa.Schema) -> pa.Schema:
@@ -95,7 +95,7 @@ def _csv_batch(batch: pa.RecordBatch, text_schema: pa.Schema) -> pa.RecordBatch:
     if batch.schema.equals(text_schema):
         return batch
     columns = []
-    for column, field in zip(batch.columns, text_schema):
+    for column in batch.columns:
         if _needs_text(column.type):
             column = pa.array([full_text(v) for v in column.to_pylist()], pa.string())
         columns.append(column)

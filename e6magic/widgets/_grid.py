@@ -44,7 +44,7 @@ class ResultGrid(Explore, E6Widget):
     _esm = STATIC / "grid.js"
 
     query_id = t.Unicode("").tag(sync=True)
-    columns = t.List().tag(sync=True)       # [{"name", "type", "numeric"}]
+    columns: t.List[Any] = t.List().tag(sync=True)  # [{"name", "type", "numeric"}]
     row_count = t.Int(0).tag(sync=True)
     complete = t.Bool(False).tag(sync=True)
     page = t.Int(0).tag(sync=True)          # zero-based
@@ -52,7 +52,7 @@ class ResultGrid(Explore, E6Widget):
     sort_column = t.Unicode("").tag(sync=True)  # "" = arrival order
     sort_descending = t.Bool(False).tag(sync=True)
     sorted_rows = t.Int(0).tag(sync=True)   # rows the current sort covers (less while streaming)
-    rows = t.List().tag(sync=True)          # the current page, display strings or None
+    rows: t.List[Any] = t.List().tag(sync=True)  # the current page, display strings or None
     error = t.Unicode("").tag(sync=True)
     kept_rows = t.Int(-1).tag(sync=True)    # rows held in the kernel when pages come from a pager; -1: all
     download_name = t.Unicode("").tag(sync=True)  # the file's stem: the output variable, else the query
@@ -79,7 +79,8 @@ class ResultGrid(Explore, E6Widget):
         elif source is not None and hasattr(source, "query_id"):
             self.query_id = str(source.query_id)
         elif source is not None:
-            msg = f"ResultGrid needs a pyarrow Table, a DataFrame, a Schema or a query handle, not {type(source).__name__}"
+            msg = ("ResultGrid needs a pyarrow Table, a DataFrame, a Schema or a query handle, "
+                   f"not {type(source).__name__}")
             raise TypeError(msg)
 
     # -- feeding ---------------------------------------------------------------------------
@@ -304,7 +305,7 @@ class ResultGrid(Explore, E6Widget):
         wanted = self._order.slice(start, size).to_numpy()
         offsets = self._batch_offsets()
         which = np.searchsorted(offsets, wanted, side="right") - 1
-        rows = [self._batches[b].slice(int(i - offsets[b]), 1) for b, i in zip(which, wanted)]
+        rows = [self._batches[b].slice(int(i - offsets[b]), 1) for b, i in zip(which, wanted, strict=True)]
         schema = self._schema if self._schema is not None else pa.schema([])
         return pa.Table.from_batches(rows, schema=schema)
 
@@ -317,20 +318,24 @@ class ResultGrid(Explore, E6Widget):
     def fallback_text(self) -> str:
         more = "" if self.complete else " so far"
         kept = f" (first {self.kept_rows:,} kept in the kernel)" if 0 <= self.kept_rows < self.row_count else ""
-        return f"{self.row_count:,} rows{more} × {len(self.columns)} columns{kept}"
+        rows, columns = self.row_count, len(self.columns)
+        return (f"{rows:,} {'row' if rows == 1 else 'rows'}{more} × {columns:,} "
+                f"{'column' if columns == 1 else 'columns'}{kept}")
 
     def fallback_html(self) -> str:
         head = "".join(f"<th>{esc(c['name'])}<br><small>{esc(c['type'])}</small></th>" for c in self.columns)
         numeric = [bool(c.get("numeric")) for c in self.columns]
-        body = "".join("<tr>" + "".join(_td(v, n) for v, n in zip(row, numeric)) + "</tr>" for row in self.rows)
-        sort = f", sorted by {esc(self.sort_column)}{' desc' if self.sort_descending else ''}" if self.sort_column else ""
+        body = "".join("<tr>" + "".join(_td(v, n) for v, n in zip(row, numeric, strict=True)) + "</tr>"
+                       for row in self.rows)
+        desc = " desc" if self.sort_descending else ""
+        sort = f", sorted by {esc(self.sort_column)}{desc}" if self.sort_column else ""
         start = self.page * self.page_size
         shown = (f"rows {start + 1:,}-{start + len(self.rows):,} of {self.row_count:,}"
                  if len(self.rows) < self.row_count else f"all {self.row_count:,} rows")
         caption = f"{esc(self.fallback_text())}{sort}; {shown}"
         return (f'<div class="e6-grid-static"><table style="border-collapse:collapse;font-size:12px">'
-                f'<caption style="caption-side:bottom;text-align:left;opacity:0.7;white-space:nowrap">{caption}</caption>'
-                f"<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>")
+                '<caption style="caption-side:bottom;text-align:left;opacity:0.7;white-space:nowrap">'
+                f"{caption}</caption><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>")
 
 
 def _td(value: str | None, numeric: bool) -> str:

@@ -118,13 +118,13 @@ def plan_table_text(view: PlanView, max_nodes: int = FALLBACK_NODES) -> str:
         lines.append(view.note)
     if not view.tree:
         return "\n".join(lines)
-    nodes = [n for n, _ in zip(_preorder(view.tree), range(max_nodes))]
+    nodes = list(itertools.islice(_preorder(view.tree), max_nodes))
     names = [("  " * n["depth"]) + n["name"] + (f" (+{len(n['folded'])} folded)" if n["folded"] else "")
              + (" *" if n["hot"] else "") for n in nodes]
     width = min(60, max(len("operator"), *map(len, names)))
     head = f"{'operator':<{width}}  {'self':>10}  {'share':>6}  {'rows':>12}  {'estimated':>12}  {'bytes':>9}"
     lines += ["", head, "-" * len(head)]
-    for name, n in zip(names, nodes):
+    for name, n in zip(names, nodes, strict=True):
         lines.append(f"{name[:width]:<{width}}  {_ms(n['self_ms']):>10}  {n['share']:>6.1%}  "
                      f"{_count(n['rows']):>12}  {_count(n['est_rows']):>12}  {_size(n['bytes']):>9}")
     if sum(1 for _ in _walk(view.tree)) > max_nodes:
@@ -291,7 +291,7 @@ def _size(value: int | None) -> str:
     return f"{size:.1f} GiB"
 
 
-def _node_html(node: dict[str, Any], budget: itertools.count) -> str:
+def _node_html(node: dict[str, Any], budget: itertools.count[int]) -> str:
     if next(budget) >= FALLBACK_NODES:
         return ""
     rows = "" if node["rows"] is None else f", {node['rows']:,} rows"

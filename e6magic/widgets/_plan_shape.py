@@ -7,17 +7,21 @@ from dataclasses import dataclass, field
 from typing import Any
 
 # Key spellings seen in e6data planner JSON, DuckDB profiles and our engine; first match wins.
-_NAME_KEYS = ("name", "operator", "operator_name", "operatorName", "operator_type", "operatorType", "op", "label", "type")
-_TIME_MS_KEYS = ("time_ms", "timeMs", "time", "totalTime", "total_time", "duration", "elapsed", "cpu_time", "executionTime")
+_NAME_KEYS = ("name", "operator", "operator_name", "operatorName", "operator_type", "operatorType", "op", "label",
+              "type")
+_TIME_MS_KEYS = ("time_ms", "timeMs", "time", "totalTime", "total_time", "duration", "elapsed", "cpu_time",
+                 "executionTime")
 _TIME_S_KEYS = ("operator_timing", "timing", "latency", "seconds")
-_ROWS_KEYS = ("rows", "operator_cardinality", "cardinality", "rowCount", "row_count", "output_rows", "rows_out", "numRows")
+_ROWS_KEYS = ("rows", "operator_cardinality", "cardinality", "rowCount", "row_count", "output_rows", "rows_out",
+              "numRows")
 _BYTES_KEYS = ("bytes", "intermediate_size_bytes", "output_bytes", "outputBytes", "bytes_out", "memory_bytes",
                "peak_memory", "peakMemory")
 # an optimiser's estimate, as a key of the node or of its details (DuckDB keeps it in extra_info)
 _ESTIMATE_KEYS = ("est_rows", "estimated_rows", "estimatedRows", "estimated_cardinality", "estimatedCardinality",
                   "Estimated Cardinality", "EstimatedCardinality", "cardinality_estimate", "estimate")
 _CHILD_KEYS = ("children", "inputs", "child_nodes", "childNodes", "nodes", "input", "child")
-_TREE_KEYS = ("root", "plan", "tree", "operators", "operator_tree", "operatorTree", "planTree", "query_plan", "queryPlan")
+_TREE_KEYS = ("root", "plan", "tree", "operators", "operator_tree", "operatorTree", "planTree", "query_plan",
+              "queryPlan")
 _SUMMARY_KEYS = {
     "total_ms": ("total_query_time", "totalQueryTime", "total_time_ms", "total_time"),
     "parse_ms": ("parsingTime", "parsing_time", "parse_time", "parseTime"),

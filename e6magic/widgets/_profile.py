@@ -59,7 +59,7 @@ def _arrow_column(field: pa.Field, column: pa.ChunkedArray, rows: int, bins: int
         ranked = pa.table({"v": counted.field("values"), "n": counted.field("counts")})
         ranked = ranked.sort_by([("n", "descending"), ("v", "ascending")]).slice(0, top)  # ties as the engine's
         profile["top"] = [{"value": text_of(v), "count": int(n)} for v, n in zip(ranked["v"].to_pylist(),
-                                                                                 ranked["n"].to_pylist())]
+                                                                                 ranked["n"].to_pylist(), strict=True)]
     return profile
 
 

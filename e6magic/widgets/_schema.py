@@ -9,7 +9,8 @@ from typing import Any
 import traitlets as t
 from ipywidgets import widget_serialization  # type: ignore[import-untyped]
 
-from e6magic.client.params import identifier, literal as _literal
+from e6magic.client.params import identifier
+from e6magic.client.params import literal as _literal
 from e6magic.client.sqltypes import engine_sql_type
 from e6magic.widgets._base import STATIC, E6Widget, esc, one_line
 from e6magic.widgets._filter import like_escape as _like_escape
@@ -63,7 +64,7 @@ class SchemaBrowser(E6Widget):
     nodes = t.Dict().tag(sync=True)     # "" / "cat" / "cat\x1fdb" / ... -> [{"name", "kind", "type"}]
     counts = t.Dict().tag(sync=True)    # "cat\x1fdb" -> {table: rows}
     search = t.Unicode("").tag(sync=True)
-    matches = t.List().tag(sync=True)   # [{"path": [...], "kind", "type"}]
+    matches: t.List[Any] = t.List().tag(sync=True)  # [{"path": [...], "kind", "type"}]
     searching = t.Bool(False).tag(sync=True)
     note = t.Unicode("").tag(sync=True)  # e.g. the search fell back to the loaded tree
     preview = t.Dict().tag(sync=True)   # {"path", "error", "loading", "sql"} of the last previewed table
@@ -272,7 +273,8 @@ class SchemaBrowser(E6Widget):
             return [{"name": n, "kind": "database", "type": ""} for n in _names(conn.get_schema_names(path[0]))]
         if len(path) == 2:
             return [{"name": n, "kind": "table", "type": ""} for n in _names(conn.get_tables(path[0], path[1]))]
-        return [{"name": name, "kind": "column", "type": _sql_type(kind)} for name, kind in _columns(conn.get_columns(*path))]
+        return [{"name": name, "kind": "column", "type": _sql_type(kind)}
+                for name, kind in _columns(conn.get_columns(*path))]
 
     def fallback_text(self) -> str:
         catalogs = [c["name"] for c in self.nodes.get("", [])]

@@ -37,16 +37,18 @@ def cancel_support() -> tuple[bool, str]:
         import ipykernel
     except ImportError:
         return True, ""
+    version = str(getattr(ipykernel, "__version__", ""))  # not in ipykernel's declared exports
     try:
-        major, minor = (int(p) for p in ipykernel.__version__.split(".")[:2])
+        major, minor = (int(p) for p in version.split(".")[:2])
     except ValueError:
         return True, ""
     if (major, minor) >= (7, 4):
         return True, ""
     stop = "use the kernel's stop button (Interrupt), which always cancels the query"
     if major == 7:
-        return True, f"Cancel needs JupyterLab comm subshells on ipykernel {ipykernel.__version__}; if it does not respond, {stop}."
-    return False, f"Cancel cannot reach a busy ipykernel {ipykernel.__version__} (< 7.4); {stop}."
+        return True, (f"Cancel needs JupyterLab comm subshells on ipykernel {version}; if it does not respond, "
+                      f"{stop}.")
+    return False, f"Cancel cannot reach a busy ipykernel {version} (< 7.4); {stop}."
 
 
 class QueryStatus(E6Widget):
@@ -79,7 +81,8 @@ class QueryStatus(E6Widget):
         reachable, hint = cancel_support()
         if cancel_reachable is not None:
             reachable = cancel_reachable
-            hint = "" if reachable else hint or "Cancel cannot reach the kernel while this cell runs; use the stop button (Interrupt)."
+            hint = "" if reachable else hint or ("Cancel cannot reach the kernel while this cell runs; use the stop "
+                                                 "button (Interrupt).")
         super().__init__(query_id=str(handle.query_id), cancel_enabled=reachable, cancel_hint=hint, **kwargs)
         self._handle = handle
         self._canceller: threading.Thread | None = None
@@ -167,7 +170,7 @@ class QueryStatus(E6Widget):
         """Display the live line alone: its final form replaces it (``conclude``), so it needs no twin."""
         from IPython.display import display
 
-        self._display_handle = display(self, display_id=True)
+        self._display_handle = display(self, display_id=True)  # type: ignore[no-untyped-call]
 
     def conclude(self, final: Any) -> None:
         """Replace the live line with ``final`` (a static, kernel-free output) and close the widget.

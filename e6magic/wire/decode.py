@@ -19,6 +19,7 @@ from e6magic.wire.vector_schema import (
 )
 from e6magic.wire.types import (
     DECIMAL_PRECISION, TEXT_TYPES, UNSUPPORTED_TYPES, VectorType, arrow_type, arrow_zone, checked_scale,
+    declared_type,
 )
 
 _MICROS_PER_DAY = 86_400_000_000
@@ -128,12 +129,24 @@ def decode_chunk(data: bytes, meta: ResultMetadata | None = None) -> pa.RecordBa
     arrays = []
     for index, vector in enumerate(vectors):
         try:
-            arrays.append(_column(buf, index, vector, size, columns[index]))
+            arrays.append(_as_declared(_column(buf, index, vector, size, columns[index]), index, columns[index]))
         except ChunkDecodeError:
             raise
         except (ValueError, OverflowError, IndexError, pa.ArrowException) as exc:
             raise ChunkDecodeError(f"vector {index}: {type(exc).__name__}: {exc}".split("\n")[0]) from None
     return pa.RecordBatch.from_arrays(arrays, names=[c.name for c in columns])
+
+
+def _as_declared(array: pa.Array, index: int, column: Column) -> pa.Array:
+    """The vector's values in the type its metadata name declares (a SMALLINT in an INTEGER vector is int16, a
+    DECIMAL(18,2) keeps precision 18); ChunkDecodeError when a value does not fit that type."""
+    target = declared_type(column.type_name, array.type)
+    if target == array.type:
+        return array
+    try:
+        return array.cast(target)
+    except pa.ArrowInvalid:
+        raise ChunkDecodeError(f"vector {index}: a value does not fit {column.type_name} ({target})") from None
 
 
 def _column(buf: bytes, index: int, vector: dict[int, Any], size: int, column: Column) -> pa.Array:

@@ -12,6 +12,8 @@ from e6magic.wire.types import (
     VectorType,
     arrow_type,
     decimal_type_name,
+    declared_type,
+    narrow_type_name,
     scale_from_name,
     type_name,
     vector_type_for,
@@ -100,9 +102,18 @@ def metadata_for(
     for index, field in enumerate(schema):
         vtype = vector_types[index] if vector_types is not None else vector_type_for(field.type)
         zone = (field.type.tz or "") if pa.types.is_timestamp(field.type) else ""
-        decimal = vtype == VectorType.DECIMAL128 and pa.types.is_decimal(field.type)
-        columns.append(Column(field.name, decimal_type_name(field.type) if decimal else type_name(vtype), zone=zone))
+        columns.append(Column(field.name, _column_type_name(field.type, vtype), zone=zone))
     return ResultMetadata(row_count=row_count, columns=tuple(columns))
+
+
+def _column_type_name(arrow_type: pa.DataType, vtype: VectorType) -> str:
+    """The VectorType name, or a name the official connector shows as it is (`type_code`) and decodes by the
+    chunk's vector type anyway: `DECIMAL128(p,s)` for a decimal, `SHORT`/`BYTE` (the engine's own words) for a
+    SMALLINT/TINYINT in an INTEGER vector. So the declared type travels, and the connector reads the same rows."""
+    if vtype == VectorType.DECIMAL128 and pa.types.is_decimal(arrow_type):
+        return decimal_type_name(arrow_type)
+    narrow = narrow_type_name(arrow_type) if vtype == VectorType.INTEGER else None
+    return narrow or type_name(vtype)
 
 
 def arrow_schema(meta: ResultMetadata) -> pa.Schema:
@@ -111,7 +122,7 @@ def arrow_schema(meta: ResultMetadata) -> pa.Schema:
     The chunk's vector types drive decoding, so this schema is exact when the engine names each
     column by its vector type (wire §3.1). DECIMAL128 takes its scale from a `DECIMAL128(p,s)` name
     (0 without one); TIMESTAMP_TZ takes its zone from `Column.zone` (UTC without one); unknown
-    names give string columns.
+    names give string columns; `SHORT`/`BYTE` and `DECIMAL128(p,s)` give the declared int16/int8 and precision.
     """
     fields = []
     for column in meta.columns:
@@ -119,10 +130,6 @@ def arrow_schema(meta: ResultMetadata) -> pa.Schema:
         if vtype is None or vtype in (VectorType.INT96,):
             fields.append(pa.field(column.name, pa.string()))
             continue
-        fields.append(
-            pa.field(
-                column.name,
-                arrow_type(vtype, scale=scale_from_name(column.type_name), zone=column.zone),
-            )
-        )
+        decoded = arrow_type(vtype, scale=scale_from_name(column.type_name), zone=column.zone)
+        fields.append(pa.field(column.name, declared_type(column.type_name, decoded)))
     return pa.schema(fields)

@@ -64,6 +64,18 @@ _TYPE_NAME_ALIASES: dict[str, VectorType] = {
     "DECIMAL_TYPE": VectorType.DECIMAL128,
     "TIMESTAMP": VectorType.DATETIME,
     "UNION_TYPE": VectorType.STRING,
+    # SQL's own words (`cursor.description` type codes are these), so a PEP 249 type object compares equal to them
+    "BIGINT": VectorType.LONG,
+    "SMALLINT": VectorType.INTEGER,
+    "TINYINT": VectorType.INTEGER,
+    "REAL": VectorType.FLOAT,
+    "BLOB": VectorType.BINARY,
+    "INTERVAL": VectorType.INTERVAL_DAY_SECOND,
+    "TIMESTAMP WITH TIME ZONE": VectorType.TIMESTAMP_TZ,
+}
+# Names that declare a narrower type than their vector carries: a SMALLINT travels in an INTEGER vector.
+_NARROW_INTEGERS: dict[str, pa.DataType] = {
+    "SHORT": pa.int16(), "SMALLINT": pa.int16(), "BYTE": pa.int8(), "TINYINT": pa.int8(),
 }
 _DECIMAL_PARAMS = re.compile(r"^\s*(\d+)\s*,\s*(-?\d+)\s*$")
 
@@ -139,10 +151,31 @@ def type_name(vector_type: VectorType) -> str:
 
 def vector_type_from_name(name: str) -> VectorType | None:
     """The vector type a metadata type name stands for, or None when the name is unknown."""
-    base = name.strip().upper().split("(", 1)[0].split("<", 1)[0].strip()
+    base = " ".join(name.upper().split("(", 1)[0].split("<", 1)[0].split())
+    if base.endswith("[]"):
+        return VectorType.ARRAY
     if base in VectorType.__members__:
         return VectorType[base]
     return _TYPE_NAME_ALIASES.get(base)
+
+
+def declared_type(name: str, decoded: pa.DataType) -> pa.DataType:
+    """The Arrow type a column's metadata name declares, where it is narrower than the vector's `decoded` type:
+    `SHORT` (the engine's word for SMALLINT, carried in an INTEGER vector) is int16, `BYTE` int8, and
+    `DECIMAL128(18,2)` is decimal128(18, 2) where the vector carries (38, 2). Otherwise `decoded` itself."""
+    narrow = _NARROW_INTEGERS.get(name.strip().upper())
+    if narrow is not None and pa.types.is_integer(decoded):
+        return narrow
+    if pa.types.is_decimal(decoded):
+        params = decimal_params(name)
+        if params is not None and params[1] == decoded.scale and decoded.scale <= params[0] < decoded.precision:
+            return pa.decimal128(params[0], decoded.scale)
+    return decoded
+
+
+def narrow_type_name(arrow_type: pa.DataType) -> str | None:
+    """The metadata name of an integer narrower than its INTEGER vector (`SHORT`, `BYTE`); None for the others."""
+    return "SHORT" if pa.types.is_int16(arrow_type) else "BYTE" if pa.types.is_int8(arrow_type) else None
 
 
 def scale_from_name(name: str) -> int:

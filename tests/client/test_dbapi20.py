@@ -97,8 +97,32 @@ def test_a_decimal_named_without_parameters_takes_the_scale_of_its_first_batch(e
     with e6magic.connect(host=engine.host, port=engine.port, username="u", password=engine.token) as con:
         cur = con.cursor()
         cur.execute("SELECT 12.345::DECIMAL(10, 3) AS m")
-        assert cur.description[0][1:6] == ("DECIMAL128", None, None, 38, 3)
+        assert cur.description[0][1:6] == ("DECIMAL(38,3)", None, None, 38, 3)
         assert cur.fetchall() == [(decimal.Decimal("12.345"),)]  # reading the first batch for the scale lost no row
+
+
+def test_type_codes_are_sql_type_names(conn):
+    # the official connector shows the wire's words (LONG, DECIMAL128(18,2), TIMESTAMP_TZ: test_connectors.py)
+    cur = conn.cursor()
+    cur.execute("SELECT * FROM demo.main.all_types")
+    codes = {name: code for name, code, *_ in cur.description}
+    cur.close()
+    assert codes == {
+        "id": "INTEGER", "c_bigint": "BIGINT", "c_integer": "INTEGER", "c_smallint": "SMALLINT", "c_double": "DOUBLE",
+        "c_real": "REAL", "c_boolean": "BOOLEAN", "c_varchar": "VARCHAR", "c_blob": "BLOB", "c_list": "ARRAY",
+        "c_map": "MAP", "c_struct": "STRUCT", "c_date": "DATE", "c_timestamp": "TIMESTAMP",
+        "c_timestamptz": "TIMESTAMP WITH TIME ZONE", "c_decimal": "DECIMAL(18,2)", "c_decimal38": "DECIMAL(38,10)",
+        "c_interval": "INTERVAL", "c_null": "INTEGER"}
+    assert codes["c_blob"] == e6magic.BINARY and codes["c_list"] == e6magic.STRING
+    assert codes["c_timestamptz"] == e6magic.DATETIME and codes["c_smallint"] == e6magic.NUMBER
+
+
+def test_type_objects_match_sql_names():
+    assert e6magic.NUMBER == "BIGINT" and e6magic.NUMBER == "SMALLINT" and e6magic.NUMBER == "DECIMAL(18,2)"
+    assert e6magic.NUMBER == "REAL" and e6magic.BINARY == "BLOB" and e6magic.STRING == "INTEGER[]"
+    assert e6magic.STRING == "MAP(VARCHAR, INTEGER)" and e6magic.STRING == "STRUCT(a INTEGER, b VARCHAR)"
+    assert e6magic.DATETIME == "TIMESTAMP WITH TIME ZONE" and e6magic.DATETIME == "TIMESTAMP"
+    assert e6magic.NUMBER != "VARCHAR" and e6magic.DATETIME != "INTERVAL"
 
 
 def test_type_objects_match_aliases_and_parameterised_names():

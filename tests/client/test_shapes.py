@@ -1,7 +1,7 @@
 """Nothing is lost on any result shape of tests/shapes.py: fetch_df from the served engine equals DuckDB's own `.df()` of the same SQL.
 
 Where the two differ by design (docs/architecture.md, "DataFrames"), the test says so column by column and
-still checks every value: SMALLINT travels as the wire's INTEGER (int32), DATE is pyarrow's
+still checks every value: DATE is pyarrow's
 datetime64[ms] (DuckDB: [us]), a zoned timestamp is in `UTC` (DuckDB: `Etc/UTC`, the same instants),
 LIST, MAP and STRUCT travel as their DuckDB text, BLOB as its UTF-8 text with DuckDB-style `\\xAB` escapes for
 bytes that are not UTF-8, and a DECIMAL is the float64 nearest its exact
@@ -57,8 +57,6 @@ def fetch(conn: Connection, sql: str, **options) -> pd.DataFrame:
 
 def documented(want: pd.Series, duck_type: str, got_dtype) -> pd.Series:
     """DuckDB's column as fetch_df documents it (see the module docstring)."""
-    if duck_type == "SMALLINT":
-        return want.astype("Int32" if want.isna().any() else "int32")
     if duck_type == "DATE":
         return want.astype("datetime64[ms]")
     if duck_type.startswith("TIMESTAMP WITH TIME ZONE"):

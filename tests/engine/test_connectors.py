@@ -110,6 +110,7 @@ def test_every_type_matches_duckdb(engine, version):
     assert types["c_map"] == "MAP" and types["c_struct"] == "STRUCT" and types["c_timestamptz"] == "TIMESTAMP_TZ"
     assert types["c_decimal38"] == "DECIMAL128(38,10)" and types["c_decimal"] == "DECIMAL128(18,2)"  # declared
     assert types["c_date"] == "DATE" and types["c_blob"] == "BINARY"
+    assert types["c_smallint"] == "SHORT" and types["c_integer"] == "INTEGER"  # the engine's word; an INTEGER vector
 
 
 @pytest.mark.slow

@@ -78,6 +78,14 @@ class TestResults:
         assert str(df["amount"].dtype) == "float64" and df["amount"].iloc[-1] == 2999.99
         assert last.to_arrow().column("label")[-1].as_py() == "r299999"
 
+    @pytest.mark.parametrize("cell", ["%%e6sql", "%%e6sql df <<"], ids=["shown", "assigned"])
+    def test_e6_columns_name_the_sql_types(self, ip, cell):
+        sql = "SELECT c_bigint, c_smallint, c_decimal, c_timestamptz FROM demo.main.all_types"
+        ip.run_cell(f"{cell}\n{sql}").raise_error()
+        assert ip.user_ns["_e6"].columns == [
+            ("c_bigint", "BIGINT"), ("c_smallint", "SMALLINT"), ("c_decimal", "DECIMAL(18,2)"),
+            ("c_timestamptz", "TIMESTAMP WITH TIME ZONE")]
+
     def test_arrow_output(self, ip):
         ip.run_cell("%config E6Magic.output = 'arrow'")
         ip.run_cell("%%e6sql t <<\nSELECT 7 AS seven")

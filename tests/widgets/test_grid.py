@@ -197,6 +197,9 @@ def test_fallback_says_so_far_while_streaming(result):
     grid = ResultGrid(result.schema)
     grid.append(result.slice(0, 12))
     assert grid.fallback_text() == "12 rows so far × 4 columns"
+    one = ResultGrid(pa.schema([("n", pa.int64())]))
+    one.append(pa.record_batch([pa.array([1])], names=["n"]))
+    assert one.fallback_text().startswith("1 row so far × 1 column")  # singular where it is one
 
 
 def test_the_first_batch_corrects_a_schema_guessed_from_metadata():

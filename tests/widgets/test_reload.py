@@ -96,7 +96,10 @@ def test_a_reopened_notebook_without_its_kernel_shows_status_table_and_plan(serv
     dead_boxes = page.locator(".jp-OutputArea-output.jupyter-widgets:visible")
     assert dead_boxes.count() == 0, dead_boxes.all_inner_texts()
     IMG.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(IMG / f"reload-{ui}-{theme}.png"), full_page=True)
+    Lab.cell(page, 3).screenshot(path=str(IMG / f"reload-limit-{ui}-{theme}.png"))  # --limit 100: "100 rows"
+    Lab.cell(page, 1).scroll_into_view_if_needed()
+    page.evaluate("() => document.querySelectorAll('.jp-Notebook .jp-Cell')[1].scrollIntoView({block: 'start'})")
+    page.screenshot(path=str(IMG / f"reload-{ui}-{theme}.png"))  # the summary line and the first page's table
 
     # a notebook from someone else is untrusted: JupyterLab sanitizes its HTML outputs
     nb = nbformat.read(server.root / name, as_version=4)

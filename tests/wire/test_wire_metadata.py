@@ -76,7 +76,8 @@ def test_schema_for_every_vector_type_name():
 
 
 @pytest.mark.parametrize(("name", "atype"), [
-    ("INT", pa.int32()), ("decimal(10,3)", pa.decimal128(38, 3)), ("DECIMAL128(38, 2)", pa.decimal128(38, 2)),
+    ("INT", pa.int32()), ("decimal(10,3)", pa.decimal128(10, 3)), ("DECIMAL128(38, 2)", pa.decimal128(38, 2)),
+    ("SHORT", pa.int16()), ("BYTE", pa.int8()), ("DECIMAL128(18,2)", pa.decimal128(18, 2)),
     ("varchar(16)", pa.string()), ("SOMETHING_NEW", pa.string()),
 ])
 def test_schema_for_aliases_and_parameters(name, atype):
@@ -90,3 +91,16 @@ def test_metadata_for_an_arrow_schema():
         Column("id", "LONG"), Column("at", "TIMESTAMP_TZ", zone="Asia/Kolkata"), Column("tags", "ARRAY"),
     ))
     assert arrow_schema(meta).types == [pa.int64(), pa.timestamp("us", "Asia/Kolkata"), pa.string()]
+
+
+def test_a_name_declaring_a_narrower_type_narrows_the_vector_and_refuses_what_does_not_fit():
+    from e6magic.wire import decode_chunk, encode_chunk
+
+    batch = pa.record_batch({"s": pa.array([-32768, None, 32767], pa.int16()),
+                             "b": pa.array([-128, 127, None], pa.int8())})
+    meta = metadata_for(batch.schema, 3)
+    assert [c.type_name for c in meta.columns] == ["SHORT", "BYTE"]  # in INTEGER vectors: the connector's ints
+    assert decode_chunk(encode_chunk(batch), meta).equals(batch)
+    wide = pa.record_batch({"s": pa.array([40000], pa.int32()), "b": pa.array([1], pa.int32())})
+    with pytest.raises(ChunkDecodeError, match="does not fit SHORT"):
+        decode_chunk(encode_chunk(wide), ResultMetadata(1, meta.columns))

@@ -256,10 +256,14 @@ function render({ model, el }) {
       const num = h("td", "e6-rownum", sep ? grouped(String(start + i + 1)) : String(start + i + 1));
       num.tabIndex = i === 0 ? 0 : -1; // one Tab stop for the rows; arrows move, Enter copies a row
       num.title = "copy this row (tab-separated)";
+      // Notebook 7 matches its shortcuts in the capture phase (JupyterLab in the bubble phase, after us): a focused
+      // cell is what they match, so each says "not here", or ArrowDown/ArrowRight move the notebook's cursor instead
+      num.dataset.lmSuppressShortcuts = "true";
       tr.append(num);
       row.forEach((v, j) => {
         const td = h("td", cols[j] && cols[j].numeric ? "e6-num" : "");
         td.tabIndex = -1; // focused by a click or the arrows; Ctrl+C copies the whole value
+        td.dataset.lmSuppressShortcuts = "true";
         if (v === null) { td.textContent = "NULL"; td.classList.add("e6-null"); } else {
           td.textContent = sep && cols[j] && cols[j].numeric ? grouped(v) : v;
           // long or several lines: a tooltip, and click/Enter expands (markCut adds the cells the width cuts)
