@@ -42,6 +42,7 @@ CLEAN = (
     "e6magic/magic/params.py",
     "e6magic/magic/sqltext.py",
     "e6magic/magic/transform.py",
+    "e6magic/secret.py",
     "e6magic/sqlalchemy/__init__.py",
     "e6magic/sqlalchemy/arrow.py",
     "e6magic/sqlalchemy/compiler.py",
