@@ -1,4 +1,4 @@
-"""Tunes glibc's allocator for a process that is only an engine, so freed result buffers are reused instead of returned."""
+"""Tunes glibc's allocator for a process that is only an engine: freed result buffers are reused, not returned."""
 from __future__ import annotations
 
 import ctypes

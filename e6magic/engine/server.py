@@ -64,7 +64,7 @@ class LocalEngine:
                              "network in plain text; give a certificate (--tls-cert/--tls-key), or say "
                              "--insecure-bind (insecure_bind=True) on a network you trust")
         self._tls = None
-        if tls_cert is not None:
+        if tls_cert is not None and tls_key is not None:  # both or neither, checked above
             self._tls = (pathlib.Path(tls_key).read_bytes(), pathlib.Path(tls_cert).read_bytes())
         self.host = host
         self._requested_port = port
@@ -106,7 +106,7 @@ class LocalEngine:
         return f"{self.host}:{self.port}"
 
     # --- lifecycle ---------------------------------------------------------------------------------
-    def start(self) -> "LocalEngine":
+    def start(self) -> LocalEngine:
         self._db = duckdb.connect(":memory:")  # without ICU (not bundled), TIMESTAMPTZ is UTC
         if self._demo:
             catalog.build_demo(self._db)
@@ -168,7 +168,7 @@ class LocalEngine:
         """Block until stop() is called (the CLI's main thread waits here)."""
         self._stopping.wait()
 
-    def __enter__(self) -> "LocalEngine":
+    def __enter__(self) -> LocalEngine:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:
