@@ -63,8 +63,12 @@ CLEAN = (
     "e6magic/sqlalchemy/dialect.py",
     "e6magic/sqlalchemy/types.py",
     "e6magic/wire/__init__.py",
+    "e6magic/wire/decode.py",
+    "e6magic/wire/encode.py",
     "e6magic/wire/errors.py",
+    "e6magic/wire/metadata.py",
     "e6magic/wire/text.py",
+    "e6magic/wire/thrift_binary.py",
     "e6magic/wire/types.py",
     "e6magic/wire/vector_schema.py",
 )
