@@ -11,7 +11,7 @@ import grpc
 
 from e6magic._proto import cluster_pb2_grpc, e6x_engine_pb2_grpc
 from e6magic.engine import catalog, functions
-from e6magic.engine.allocator import give_back_freed_memory
+from e6magic.engine.allocator import give_back_freed_memory, open_duckdb
 from e6magic.engine.cluster import ClusterService
 from e6magic.engine.queries import (
     DEFAULT_CHUNK_ROWS,
@@ -107,7 +107,7 @@ class LocalEngine:
 
     # --- lifecycle ---------------------------------------------------------------------------------
     def start(self) -> LocalEngine:
-        self._db = duckdb.connect(":memory:")  # without ICU (not bundled), TIMESTAMPTZ is UTC
+        self._db = open_duckdb()  # without ICU (not bundled), TIMESTAMPTZ is UTC
         if self._demo:
             catalog.build_demo(self._db)
         if self._data_dir is not None:

@@ -126,7 +126,9 @@ def dropped_clients_memory(clients: int = 20, rows: int = 1_000_000, idle: float
     the engine's RSS (MiB) before, with the results held, and after the idle times passed."""
     with running(_serve("--session-idle", str(idle), "--result-idle", str(idle))) as proc:
         first = proc.stdout.readline()
-        assert first.startswith("e6magic engine listening on 127.0.0.1:"), first + proc.stderr.read()
+        if not first.startswith("e6magic engine listening on 127.0.0.1:"):
+            proc.kill()  # first: reading the stderr of an engine still running never ends
+            raise AssertionError(first + proc.communicate(timeout=30)[1])
         eng = SimpleNamespace(address=first.rsplit(" ", 1)[1].strip(), token=Secret(TOKEN))
         warm = Raw(eng)
         warm_qid = warm.submit("SELECT * FROM demo.main.orders LIMIT 1000")
