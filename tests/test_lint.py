@@ -62,6 +62,7 @@ CLEAN = (
     "e6magic/sqlalchemy/compiler.py",
     "e6magic/sqlalchemy/dialect.py",
     "e6magic/sqlalchemy/types.py",
+    "e6magic/states.py",
     "e6magic/wire/__init__.py",
     "e6magic/wire/decode.py",
     "e6magic/wire/encode.py",
