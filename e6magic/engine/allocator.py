@@ -44,7 +44,7 @@ def give_back_freed_memory() -> bool:
 
 
 def open_duckdb() -> duckdb.DuckDBPyConnection:
-    """The engine's in-memory DuckDB, with an allocator that gives dropped results back while the engine idles.
+    """The engine's in-memory DuckDB: silent, with an allocator that gives dropped results back while it idles.
 
     A result's Arrow batches are DuckDB's own memory (its bundled jemalloc: pyarrow's pool holds none of
     it), and jemalloc purges freed pages only when that allocator is called again, so an engine left idle
@@ -52,6 +52,11 @@ def open_duckdb() -> duckdb.DuckDBPyConnection:
     its background threads on, they are purged after jemalloc's decay time, busy or idle.
     """
     try:
-        return duckdb.connect(":memory:", config={"allocator_background_threads": True})
+        db = duckdb.connect(":memory:", config={"allocator_background_threads": True})
     except duckdb.Error:  # a DuckDB without the setting (built without jemalloc): memory comes back on use
-        return duckdb.connect(":memory:")
+        db = duckdb.connect(":memory:")
+    # This connection builds the catalogs; past 2 s (a loaded machine) DuckDB drew its progress bar on stdout,
+    # before `serve`'s "listening on" line, or in a notebook cell for the embedded engine. (Query cursors
+    # start with it off.)
+    db.execute("SET enable_progress_bar = false")
+    return db
