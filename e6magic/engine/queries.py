@@ -365,19 +365,20 @@ class QueryRegistry:
         return len(idle)
 
     def _drop(self, query: Query, why: str) -> None:
+        # cancelled first (a no-op for an ended one), then unregistered and remembered in one step: no moment
+        # where the id is neither registered nor remembered (query_state said None there, under load)
+        self._cancel(query)
         with self._lock:
             if self._queries.pop(query.query_id, None) is None:
                 return
-        self._cancel(query)  # by object: the id is no longer registered
-        with query._lock:
-            query._chunks = None
-        self._let_go(query)
-        with self._lock:
-            self._last_states[query.query_id] = query.state
+            self._last_states[query.query_id] = query.state.value
             self._gone[query.query_id] = (query.user, why)
             for remembered in (self._last_states, self._gone):
                 if len(remembered) > 10000:  # bounded memory of recently dropped ids
                     remembered.pop(next(iter(remembered)))
+        with query._lock:
+            query._chunks = None
+        self._let_go(query)
 
     # --- results -----------------------------------------------------------------------------------
     def wait(self, query: Query, still_wanted: Callable[[], bool], timeout: float | None = None, *,
@@ -437,14 +438,16 @@ class QueryRegistry:
             raise EngineError(grpc.StatusCode.NOT_FOUND, f"query {query_id} is gone: {why}")
         raise EngineError(grpc.StatusCode.NOT_FOUND, f"unknown query id {query_id!r} (cleared or never prepared)")
 
+    # the plain words (QueryState's values), as LocalEngine.queries and query_state promise: a tuple or dict of
+    # them prints 'cancelled', not <QueryState.CANCELLED: 'cancelled'>
     def states(self) -> dict[str, str]:
         with self._lock:
-            return {qid: q.state for qid, q in self._queries.items()}
+            return {qid: q.state.value for qid, q in self._queries.items()}
 
     def state_of(self, query_id: str) -> str | None:
         with self._lock:
             query = self._queries.get(query_id)
-            return query.state if query is not None else self._last_states.get(query_id)
+            return query.state.value if query is not None else self._last_states.get(query_id)
 
     def close(self) -> None:
         with self._lock:
