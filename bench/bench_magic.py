@@ -55,7 +55,7 @@ def main() -> None:
         shell.run_cell("%load_ext e6magic")
         for setting in ("widgets = False", "progress = False", "feedback = 0"):
             shell.run_cell(f"%config E6Magic.{setting}")
-        shell.run_cell(f"%e6sql --connect --host 127.0.0.1 --port {engine.port} --token {engine.token}")
+        shell.run_cell(f"%e6sql --connect --host 127.0.0.1 --port {engine.port} --token {engine.token.reveal()}")
 
         def run_cell(source: str) -> None:
             result = shell.run_cell(source, store_history=False, silent=True)

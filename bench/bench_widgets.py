@@ -153,7 +153,7 @@ def run_engine(rows_list: list[int], keep_mb: float, page_size: int) -> list[dic
     with LocalEngine(host="127.0.0.1", port=0) as engine:
         for rows in rows_list:
             for keep in (keep_mb, 0.0):
-                env = dict(os.environ, E6MAGIC_BENCH_TOKEN=engine.token)
+                env = dict(os.environ, E6MAGIC_BENCH_TOKEN=engine.token.reveal())
                 args = [sys.executable, __file__, "--kernel-side", str(engine.port), str(rows), str(keep), str(page_size)]
                 done = subprocess.run(args, env=env, capture_output=True, text=True, check=True, timeout=900)
                 results.append({"keep_mb": keep, **json.loads(done.stdout.strip().splitlines()[-1])})

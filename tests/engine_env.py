@@ -9,4 +9,4 @@ def connect_through_env(monkeypatch, engine: LocalEngine, username: str) -> None
     monkeypatch.setenv("E6DATA_HOST", "127.0.0.1")
     monkeypatch.setenv("E6DATA_PORT", str(engine.port))
     monkeypatch.setenv("E6DATA_USERNAME", username)
-    monkeypatch.setenv("E6DATA_PASSWORD", engine.token)
+    monkeypatch.setenv("E6DATA_PASSWORD", engine.token.reveal())

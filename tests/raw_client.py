@@ -22,7 +22,7 @@ class Raw:
         self.md = (("strategy", strategy),) if strategy else ()
         self.sid = ""
         if authenticate:
-            self.sid = self.stub.authenticate(pb.AuthenticateRequest(user="raw@test", password=engine.token),
+            self.sid = self.stub.authenticate(pb.AuthenticateRequest(user="raw@test", password=engine.token.reveal()),
                                               metadata=self.md).sessionId
 
     def prepare(self, sql: str) -> str:

@@ -45,7 +45,7 @@ _SNIPPET = textwrap.dedent('''
 
 def _run(engine, order: str, version: str) -> dict:
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
-    env.update(PEER_HOST=engine.host, PEER_PORT=str(engine.port), PEER_TOKEN=engine.token)
+    env.update(PEER_HOST=engine.host, PEER_PORT=str(engine.port), PEER_TOKEN=engine.token.reveal())
     if version == "2.3.15":
         if not (LEGACY_PATH / "e6data_python_connector").is_dir():
             pytest.skip(f"connector 2.3.15 is not installed in {LEGACY_PATH}")

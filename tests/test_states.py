@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import json
+import pathlib
+import re
 
 from e6magic.client import query
 from e6magic.engine import queries as engine_queries
@@ -18,5 +20,24 @@ def test_each_state_is_its_word_in_comparisons_formatting_and_json():
 
 def test_client_magic_and_widgets_share_one_set_of_final_states():
     assert query.FINAL_STATES is session.FINAL is _status.FINAL_STATES is FINAL_STATES
-    assert set(FINAL_STATES) == set(engine_queries.FINAL_STATES)  # the engine's own words, over the wire
 
+
+
+def test_the_engine_speaks_the_one_vocabulary():
+    assert engine_queries.FINAL_STATES is FINAL_STATES
+    assert isinstance(engine_queries.Query("q", "s", "u", "SELECT 1", "demo", "main", "blue", 0).state, QueryState)
+
+
+STATIC = pathlib.Path(_status.__file__).parent / "static"
+
+
+def test_the_status_view_in_the_browser_knows_the_same_final_states():
+    """status.js cannot import the enum: its list is read from the file and held to it."""
+    source = (STATIC / "status.js").read_text(encoding="utf-8")
+    found = re.findall(r"^const FINAL = new Set\(\[([^\]]*)\]\);$", source, re.MULTILINE)
+    assert len(found) == 1, "status.js must declare its final states once, as `const FINAL = new Set([...]);`"
+    assert set(json.loads(f"[{found[0]}]")) == {state.value for state in FINAL_STATES}
+    # every state word the views style or compare with is one of the enum's (or the view's own "cancelling")
+    words = set(re.findall(r"e6-state-([a-z]+)", source + (STATIC / "e6.css").read_text(encoding="utf-8")))
+    words |= set(re.findall(r"state\s*[!=]==?\s*[\"']([a-z]+)[\"']", source))
+    assert words <= {state.value for state in QueryState} | {"cancelling"}, words

@@ -11,6 +11,7 @@ import time
 from e6magic.engine.allocator import keep_freed_memory
 from e6magic.engine.queries import DEFAULT_CHUNK_ROWS, DEFAULT_RESULT_IDLE_SECONDS, DEFAULT_SESSION_IDLE_SECONDS
 from e6magic.engine.server import LocalEngine
+from e6magic.secret import Secret, masked
 
 _SIZE = re.compile(r"\s*(\d+(?:\.\d+)?)\s*([kmgt]?)(i?b?)\s*", re.IGNORECASE)
 
@@ -72,15 +73,17 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _token(args: argparse.Namespace) -> str | None:
+def _token(args: argparse.Namespace) -> Secret | None:
+    """The token asked for, masked at once; `args` keeps no copy of it (a Namespace's repr shows its fields)."""
+    given, args.token = masked(args.token), None
     if args.token_file:
         with open(args.token_file, encoding="utf-8") as file:
-            return file.readline().strip() or None
-    if args.token:
+            return masked(file.readline().strip() or None)
+    if given:
         print("e6magic-engine: warning: --token is readable by other users of this machine (ps, /proc); "
               "prefer --token-file or $E6MAGIC_ENGINE_TOKEN", file=sys.stderr)
-        return args.token
-    return os.environ.get("E6MAGIC_ENGINE_TOKEN") or None
+        return given
+    return masked(os.environ.get("E6MAGIC_ENGINE_TOKEN") or None)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -116,7 +119,7 @@ def main(argv: list[str] | None = None) -> int:
         signal.signal(signum, lambda signum, _frame: signalled.append(signum))
     print(f"e6magic engine listening on {engine.address}{' (TLS)' if engine.secure else ''}", flush=True)
     if token is None:  # shown once, so the one who started it can connect; never logged anywhere else
-        print(f"token: {engine.token}", flush=True)
+        print(f"token: {engine.token.reveal()}", flush=True)
     while not signalled:
         time.sleep(0.1)
     engine.stop()

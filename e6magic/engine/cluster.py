@@ -9,6 +9,8 @@ from e6magic.engine.errors import EngineError
 from e6magic.engine.service import metadata_of
 from e6magic.engine.sessions import Gatekeeper
 
+Credentials = cpb.ClusterStatusRequest | cpb.ResumeRequest | cpb.SuspendRequest  # each carries user and password
+
 
 class ClusterService(cpb_grpc.ClusterServiceServicer):
     """Answers the auto-resume calls of clients (wire §5.3) with user + token, or a bearer header."""
@@ -16,7 +18,7 @@ class ClusterService(cpb_grpc.ClusterServiceServicer):
     def __init__(self, gate: Gatekeeper) -> None:
         self.gate = gate
 
-    def _check(self, request, context: grpc.ServicerContext) -> None:
+    def _check(self, request: Credentials, context: grpc.ServicerContext) -> None:
         peer = context.peer()
         try:
             md = metadata_of(context)
@@ -27,15 +29,15 @@ class ClusterService(cpb_grpc.ClusterServiceServicer):
         if not allowed:
             context.abort(grpc.StatusCode.UNAUTHENTICATED, "invalid credentials: user or token not accepted")
 
-    def status(self, request, context):
+    def status(self, request: cpb.ClusterStatusRequest, context: grpc.ServicerContext) -> cpb.ClusterStatusResponse:
         self._check(request, context)
         return cpb.ClusterStatusResponse(status=self.gate.cluster_status)
 
-    def resume(self, request, context):
+    def resume(self, request: cpb.ResumeRequest, context: grpc.ServicerContext) -> cpb.ResumeResponse:
         self._check(request, context)
         return cpb.ResumeResponse(status=self.gate.resume())
 
-    def suspend(self, request, context):
+    def suspend(self, request: cpb.SuspendRequest, context: grpc.ServicerContext) -> cpb.SuspendResponse:
         self._check(request, context)
         self.gate.suspend()
         return cpb.SuspendResponse(status=self.gate.cluster_status)

@@ -1,4 +1,4 @@
-"""e6data functions the local engine adds to DuckDB as macros: TIMESTAMP_ADD, DATE_FORMAT, FROM_UNIXTIME, TO_TIMESTAMP, TRUNC.
+"""e6data functions the engine adds to DuckDB as macros: TIMESTAMP_ADD, DATE_FORMAT, FROM_UNIXTIME, TO_TIMESTAMP, TRUNC.
 
 Semantics from the e6data dialect of sqlglot (e6data's fork, `sqlglot/dialects/e6.py`: argument orders, unit
 names, Java-style format letters) and the official connector's own tests (`timestamp_add('year', 2,

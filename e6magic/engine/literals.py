@@ -5,9 +5,10 @@ way, wire §5.6) and also doubled quotes (`'it''s'`); DuckDB reads only the doub
 syntax error there and `'a\\\\b'` two backslashes. `to_duckdb(sql)` rewrites each single-quoted literal into the
 standard form DuckDB reads, leaving identifiers, comments and everything else as written.
 
-Escapes, as Spark SQL's lexer reads them: `\\'` `\\"` `\\\\` `\\n` `\\t` `\\r` `\\b` (backspace) `\\Z` (Ctrl-Z), `\\uXXXX`;
-`\\%` and `\\_` keep their backslash (LIKE patterns); any other `\\x` is `x`. A NUL in a literal (raw, `\\0` or
-`\\u0000`) is refused, as e6magic's client refuses to bind one: DuckDB would store it, many readers cut a string there.
+Escapes, as Spark SQL's lexer reads them: `\\'` `\\"` `\\\\` `\\n` `\\t` `\\r` `\\b` (backspace) `\\Z` (Ctrl-Z),
+`\\uXXXX`; `\\%` and `\\_` keep their backslash (LIKE patterns); any other `\\x` is `x`. A NUL in a literal
+(raw, `\\0` or `\\u0000`) is refused, as e6magic's client refuses to bind one: DuckDB would store it, many readers
+cut a string there.
 """
 from __future__ import annotations
 

@@ -14,7 +14,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from concurrent.futures import wait as futures_wait
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Any
 
 import duckdb
 import grpc
@@ -24,10 +24,10 @@ from e6magic.engine import literals
 from e6magic.engine.catalog import DEFAULT_SCHEMA, DEMO_CATALOG
 from e6magic.engine.errors import EngineError, query_error
 from e6magic.engine.sqltext import one_statement, qualified, quote_identifier
+from e6magic.states import FINAL_STATES, QueryState
 from e6magic.wire import VectorType, encode_chunk, encode_metadata, metadata_for, vector_type_for
 
 MAX_SQL_BYTES = 16 * 1024 * 1024
-FINAL_STATES = ("finished", "failed", "cancelled")
 _MAKES_MACRO = re.compile(r"macro|function", re.IGNORECASE)
 _WAIT_SLICE = 0.05
 _ENCODE_SLICE = 0.005
@@ -90,7 +90,7 @@ class Query:
     colour: str
     parse_ms: int
     returns_rows: bool = True  # False for DDL and DML: the answer is a count of changed rows, no result set
-    state: str = "prepared"
+    state: QueryState = QueryState.PREPARED
     created: float = field(default_factory=time.monotonic)
     touched: float = field(default_factory=time.monotonic)  # the last call that asked for it
     started: float | None = None
@@ -98,15 +98,21 @@ class Query:
     error: EngineError | None = None
     metadata: bytes = b""
     row_count: int = 0
-    profile: dict | None = None
+    profile: dict[str, Any] | None = None
     done: threading.Event = field(default_factory=threading.Event)
-    ready: threading.Event = field(default_factory=threading.Event)  # metadata known: the first chunk is read, or it ended
+    # metadata known: the first chunk is read, or it ended
+    ready: threading.Event = field(default_factory=threading.Event)
     _cursor: duckdb.DuckDBPyConnection | None = None
     _chunks: EncodedChunks | None = None
     _stream: BatchStream | None = None
     _reserved: int = 0  # bytes of its result counted in the registry's ResultMemory
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _fetch_lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @property
+    def cancelled(self) -> bool:
+        """Read afresh each time: another thread (a cancel, a dropped session) may have cancelled it meanwhile."""
+        return self.state == QueryState.CANCELLED
 
     @property
     def queue_ms(self) -> int:
@@ -204,16 +210,16 @@ class QueryRegistry:
     def execute(self, query_id: str, user: str) -> Query:
         query = self.get(query_id, user)
         with query._lock:
-            if query.state != "prepared":
+            if query.state != QueryState.PREPARED:
                 return query  # executing twice is a no-op, not a second run
-            query.state = "running"
+            query.state = QueryState.RUNNING
             query.started = time.monotonic()
         self._pool.submit(self._run, query)
         return query
 
     def _run(self, query: Query) -> None:
         with query._lock:
-            if query.state == "cancelled":
+            if query.cancelled:
                 self._end(query)
                 return
             cursor = self._cursors.get()
@@ -228,16 +234,16 @@ class QueryRegistry:
             profile = json.loads(cursor.get_profiling_information(format="json"))
         except Exception as exc:  # noqa: BLE001 - every failure becomes the query's answer
             with query._lock:
-                if query.state != "cancelled":
-                    query.state = "failed"
+                if not query.cancelled:
+                    query.state = QueryState.FAILED
                     query.error = _named(exc, query.query_id)
             self._let_go(query)
         else:
             with query._lock:
-                if query.state != "cancelled":
+                if not query.cancelled:
                     query.profile = profile
-                    query.state = "finished"
-            if query.state == "cancelled":
+                    query.state = QueryState.FINISHED
+            if query.cancelled:
                 self._let_go(query)
         finally:
             with query._lock:
@@ -270,7 +276,7 @@ class QueryRegistry:
                  *, final: bool) -> None:
         """Answer the metadata (again, with the exact count, when `final`) and serve the stream's chunks."""
         with query._lock:
-            if query.state == "cancelled":
+            if query.cancelled:
                 return
             if query._stream is None:
                 query._stream = BatchStream()
@@ -292,7 +298,7 @@ class QueryRegistry:
 
     def _keep(self, query: Query, batch: pa.RecordBatch) -> None:
         """Count one more batch of a result being read, or stop reading it (over the bound, or cancelled)."""
-        if query.state == "cancelled":
+        if query.cancelled:
             raise EngineError(grpc.StatusCode.CANCELLED, f"query {query.query_id} was cancelled")
         self.memory.reserve(query, batch.nbytes)
 
@@ -312,8 +318,8 @@ class QueryRegistry:
         with query._lock:
             if query.state in FINAL_STATES:
                 return
-            was_prepared = query.state == "prepared"
-            query.state = "cancelled"
+            was_prepared = query.state == QueryState.PREPARED
+            query.state = QueryState.CANCELLED
             query.error = EngineError(grpc.StatusCode.CANCELLED, f"query {query.query_id} was cancelled")
             query._chunks = None
         self._let_go(query)
@@ -352,26 +358,27 @@ class QueryRegistry:
         prepared and never executed); returns how many."""
         cutoff = time.monotonic() - idle_seconds
         with self._lock:
-            idle = [q for q in self._queries.values()
-                    if q.state != "running" and max(q.touched, q.ended or 0.0) < cutoff and not q._fetch_lock.locked()]
+            idle = [q for q in self._queries.values() if q.state != QueryState.RUNNING
+                    and max(q.touched, q.ended or 0.0) < cutoff and not q._fetch_lock.locked()]
         for query in idle:
             self._drop(query, f"nobody asked for it in {idle_seconds:g} s")
         return len(idle)
 
     def _drop(self, query: Query, why: str) -> None:
+        # cancelled first (a no-op for an ended one), then unregistered and remembered in one step: no moment
+        # where the id is neither registered nor remembered (query_state said None there, under load)
+        self._cancel(query)
         with self._lock:
             if self._queries.pop(query.query_id, None) is None:
                 return
-        self._cancel(query)  # by object: the id is no longer registered
-        with query._lock:
-            query._chunks = None
-        self._let_go(query)
-        with self._lock:
-            self._last_states[query.query_id] = query.state
+            self._last_states[query.query_id] = query.state.value
             self._gone[query.query_id] = (query.user, why)
             for remembered in (self._last_states, self._gone):
                 if len(remembered) > 10000:  # bounded memory of recently dropped ids
                     remembered.pop(next(iter(remembered)))
+        with query._lock:
+            query._chunks = None
+        self._let_go(query)
 
     # --- results -----------------------------------------------------------------------------------
     def wait(self, query: Query, still_wanted: Callable[[], bool], timeout: float | None = None, *,
@@ -386,7 +393,7 @@ class QueryRegistry:
         return True
 
     def result_or_raise(self, query: Query) -> None:
-        if query.state == "cancelled" or query.state == "failed":
+        if query.state in (QueryState.CANCELLED, QueryState.FAILED):
             raise query.error  # type: ignore[misc]
 
     def next_chunks(self, query: Query, max_chunks: int, max_bytes: int,
@@ -431,14 +438,16 @@ class QueryRegistry:
             raise EngineError(grpc.StatusCode.NOT_FOUND, f"query {query_id} is gone: {why}")
         raise EngineError(grpc.StatusCode.NOT_FOUND, f"unknown query id {query_id!r} (cleared or never prepared)")
 
+    # the plain words (QueryState's values), as LocalEngine.queries and query_state promise: a tuple or dict of
+    # them prints 'cancelled', not <QueryState.CANCELLED: 'cancelled'>
     def states(self) -> dict[str, str]:
         with self._lock:
-            return {qid: q.state for qid, q in self._queries.items()}
+            return {qid: q.state.value for qid, q in self._queries.items()}
 
     def state_of(self, query_id: str) -> str | None:
         with self._lock:
             query = self._queries.get(query_id)
-            return query.state if query is not None else self._last_states.get(query_id)
+            return query.state.value if query is not None else self._last_states.get(query_id)
 
     def close(self) -> None:
         with self._lock:
@@ -497,7 +506,7 @@ class EncodedChunks:
         self._vector_types = vector_types
         self._encoders = encoders
         self._release = release
-        self._ahead: Future | None = encoders.submit(self._encode_next)
+        self._ahead: Future[bytes | None] | None = encoders.submit(self._encode_next)
 
     def _encode_next(self) -> bytes | None:
         while (batch := self._batches.next()) is not None:
@@ -579,9 +588,9 @@ def _materialise(relation: duckdb.DuckDBPyRelation | None, chunk_rows: int
     """The relation's result as a stream of Arrow batches of `chunk_rows` (read as DuckDB produces them), with
     wire-ready column types."""
     if relation is None:  # a statement with no result set (CREATE, INSERT, SET, ...)
-        return (b for b in ()), pa.schema([]), None
+        return _read(None, pa.schema([]), []), pa.schema([]), None
     expressions, overrides, rewritten = [], [], False
-    for name, duck_type in zip(relation.columns, relation.types):
+    for name, duck_type in zip(relation.columns, relation.types, strict=True):
         column = quote_identifier(name)
         kind = duck_type.id
         template, vector_type = _REWRITES.get(kind, ("{c}", None))
@@ -597,12 +606,16 @@ def _materialise(relation: duckdb.DuckDBPyRelation | None, chunk_rows: int
     intervals = [i for i, vt in enumerate(overrides) if vt is VectorType.INTERVAL_DAY_SECOND] if rewritten else []
     for i in intervals:
         schema = schema.set(i, schema.field(i).with_type(pa.duration("us")))
-    vector_types = [vt or vector_type_for(f.type) for vt, f in zip(overrides, schema)] if rewritten else None
+    vector_types = None
+    if rewritten:
+        vector_types = [vt or vector_type_for(f.type) for vt, f in zip(overrides, schema, strict=True)]
     return _read(reader, schema, intervals), schema, vector_types
 
 
-def _read(reader: pa.RecordBatchReader, schema: pa.Schema, intervals: list[int]
+def _read(reader: pa.RecordBatchReader | None, schema: pa.Schema, intervals: list[int]
           ) -> Generator[pa.RecordBatch, None, None]:
+    if reader is None:
+        return
     try:
         for batch in reader:
             if intervals:

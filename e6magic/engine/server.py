@@ -11,7 +11,7 @@ import grpc
 
 from e6magic._proto import cluster_pb2_grpc, e6x_engine_pb2_grpc
 from e6magic.engine import catalog, functions
-from e6magic.engine.allocator import give_back_freed_memory
+from e6magic.engine.allocator import give_back_freed_memory, open_duckdb
 from e6magic.engine.cluster import ClusterService
 from e6magic.engine.queries import (
     DEFAULT_CHUNK_ROWS,
@@ -22,6 +22,7 @@ from e6magic.engine.queries import (
 )
 from e6magic.engine.service import QueryEngineService
 from e6magic.engine.sessions import Gatekeeper
+from e6magic.secret import Secret, masked
 
 _SERVER_OPTIONS = [
     # room for a too-long query to arrive, so it gets our clear error instead of a transport one
@@ -44,12 +45,13 @@ class LocalEngine:
     query whose result would pass it fails with RESOURCE_EXHAUSTED.
     """
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 0, token: str | None = None,
+    def __init__(self, host: str = "127.0.0.1", port: int = 0, token: str | Secret | None = None,
                  data_dir: str | pathlib.Path | None = None, demo: bool = True, chunk_rows: int = DEFAULT_CHUNK_ROWS,
                  bluegreen_interval: float | None = None, workers: int = 8, allow_host_files: bool = False,
                  session_idle: float = DEFAULT_SESSION_IDLE_SECONDS, result_idle: float = DEFAULT_RESULT_IDLE_SECONDS,
                  max_result_memory: int | None = None, tls_cert: str | pathlib.Path | None = None,
                  tls_key: str | pathlib.Path | None = None, insecure_bind: bool = False) -> None:
+        token = masked(token)  # first: no frame of a failing start shows the text (`%xmode Verbose`)
         for name, value in (("session_idle", session_idle), ("result_idle", result_idle)):
             if not value > 0:
                 raise ValueError(f"{name} must be a positive number of seconds, not {value!r}")
@@ -62,7 +64,7 @@ class LocalEngine:
                              "network in plain text; give a certificate (--tls-cert/--tls-key), or say "
                              "--insecure-bind (insecure_bind=True) on a network you trust")
         self._tls = None
-        if tls_cert is not None:
+        if tls_cert is not None and tls_key is not None:  # both or neither, checked above
             self._tls = (pathlib.Path(tls_key).read_bytes(), pathlib.Path(tls_cert).read_bytes())
         self.host = host
         self._requested_port = port
@@ -83,8 +85,10 @@ class LocalEngine:
         self.port = 0
         self.tables: list[str] = []
 
-    def __repr__(self) -> str:  # the token stays out of reprs
-        return f"LocalEngine(address={self.address!r}, serving={self.serving_strategy!r})"
+    def __repr__(self) -> str:  # the token stays out of reprs; a half-built engine (a failed start's frame) too
+        gate = getattr(self, "_gate", None)
+        address = f"{getattr(self, 'host', '?')}:{getattr(self, 'port', 0)}"
+        return f"LocalEngine(address={address!r}, serving={gate.serving if gate else None!r})"
 
     @property
     def secure(self) -> bool:
@@ -92,7 +96,9 @@ class LocalEngine:
         return self._tls is not None
 
     @property
-    def token(self) -> str:
+    def token(self) -> Secret:
+        """The token clients send as password, masked: `e6magic.connect(password=engine.token)` takes it as it
+        is; `engine.token.reveal()` is its text (for another client, or to show it once)."""
         return self._gate.token
 
     @property
@@ -100,8 +106,8 @@ class LocalEngine:
         return f"{self.host}:{self.port}"
 
     # --- lifecycle ---------------------------------------------------------------------------------
-    def start(self) -> "LocalEngine":
-        self._db = duckdb.connect(":memory:")  # without ICU (not bundled), TIMESTAMPTZ is UTC
+    def start(self) -> LocalEngine:
+        self._db = open_duckdb()  # without ICU (not bundled), TIMESTAMPTZ is UTC
         if self._demo:
             catalog.build_demo(self._db)
         if self._data_dir is not None:
@@ -162,7 +168,7 @@ class LocalEngine:
         """Block until stop() is called (the CLI's main thread waits here)."""
         self._stopping.wait()
 
-    def __enter__(self) -> "LocalEngine":
+    def __enter__(self) -> LocalEngine:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:

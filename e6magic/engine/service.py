@@ -4,11 +4,13 @@ from __future__ import annotations
 import functools
 import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any, TypeAlias, TypeVar
 
 import duckdb
 import grpc
+from google.protobuf.message import Message
 
 from e6magic._proto import e6x_engine_pb2 as pb
 from e6magic._proto import e6x_engine_pb2_grpc as pb_grpc
@@ -18,6 +20,7 @@ from e6magic.engine.plan import planner_json
 from e6magic.engine.queries import Query, QueryRegistry
 from e6magic.engine.sessions import Gatekeeper
 from e6magic.engine.sqltext import one_statement, qualified
+from e6magic.states import QueryState
 
 ENGINE_IP = "127.0.0.1"
 _V2_POLL_SECONDS = 0.1
@@ -62,12 +65,20 @@ class Caller:
     user: str = ""
 
 
-def rpc(*, session: bool = True, new_work: bool = False) -> Callable:
+Context: TypeAlias = grpc.ServicerContext
+Req = TypeVar("Req", bound=Message)
+Resp = TypeVar("Resp", bound=Message)
+# an RPC as written below (it also gets the Caller) and as gRPC calls it
+Method: TypeAlias = Callable[["QueryEngineService", Req, grpc.ServicerContext, Caller], Resp]
+Handler: TypeAlias = Callable[["QueryEngineService", Req, grpc.ServicerContext], Resp]
+
+
+def rpc(*, session: bool = True, new_work: bool = False) -> Callable[[Method[Req, Resp]], Handler[Req, Resp]]:
     """Wraps an RPC: admission (colour, suspension), session check, errors to gRPC status, `new_strategy`."""
 
-    def decorate(method: Callable) -> Callable:
+    def decorate(method: Method[Req, Resp]) -> Handler[Req, Resp]:
         @functools.wraps(method)
-        def handler(self: QueryEngineService, request: Any, context: grpc.ServicerContext) -> Any:
+        def handler(self: QueryEngineService, request: Req, context: grpc.ServicerContext) -> Resp:
             md = metadata_of(context)
             session_id = getattr(request, "sessionId", "") if session else ""
             entered = False
@@ -87,9 +98,9 @@ def rpc(*, session: bool = True, new_work: bool = False) -> Callable:
             fields = response.DESCRIPTOR.fields_by_name
             announcement = self.gate.announcement(md)
             if announcement and "new_strategy" in fields:
-                response.new_strategy = announcement
-            if "sessionId" in fields and not response.sessionId:
-                response.sessionId = getattr(request, "sessionId", "")
+                setattr(response, "new_strategy", announcement)  # noqa: B010 (not every response has the field)
+            if "sessionId" in fields and not getattr(response, "sessionId"):  # noqa: B009
+                setattr(response, "sessionId", getattr(request, "sessionId", ""))  # noqa: B010
             return response
 
         return handler
@@ -107,25 +118,30 @@ class QueryEngineService(pb_grpc.QueryEngineServiceServicer):
 
     # --- session and statements ----------------------------------------------------------------------
     @rpc(session=False, new_work=True)
-    def authenticate(self, request, context, caller):
+    def authenticate(self, request: pb.AuthenticateRequest, context: Context,
+                     caller: Caller) -> pb.AuthenticateResponse:
         return pb.AuthenticateResponse(sessionId=self.gate.authenticate(request.user, request.password,
                                                                         context.peer()))
 
-    def _prepare(self, request, caller: Caller, catalog_name: str) -> pb.PrepareStatementResponse:
+    def _prepare(self, request: pb.PrepareStatementRequest | pb.PrepareStatementV2Request, caller: Caller,
+                 catalog_name: str) -> pb.PrepareStatementResponse:
         query = self.registry.prepare(request.sessionId, request.queryString, catalog_name, request.schema,
                                       self.gate.colour_of(caller.md), user=caller.user)
         return pb.PrepareStatementResponse(engineIP=ENGINE_IP, queryId=query.query_id, sessionId=request.sessionId)
 
     @rpc(new_work=True)
-    def prepareStatement(self, request, context, caller):
+    def prepareStatement(self, request: pb.PrepareStatementRequest, context: Context,
+                         caller: Caller) -> pb.PrepareStatementResponse:
         return self._prepare(request, caller, "")
 
     @rpc(new_work=True)
-    def prepareStatementV2(self, request, context, caller):
+    def prepareStatementV2(self, request: pb.PrepareStatementV2Request, context: Context,
+                           caller: Caller) -> pb.PrepareStatementResponse:
         return self._prepare(request, caller, request.catalog)
 
     @rpc()
-    def executeStatement(self, request, context, caller):
+    def executeStatement(self, request: pb.ExecuteStatementRequest, context: Context,
+                         caller: Caller) -> pb.ExecuteStatementResponse:
         self.registry.execute(request.queryId, caller.user)
         return pb.ExecuteStatementResponse()
 
@@ -135,7 +151,7 @@ class QueryEngineService(pb_grpc.QueryEngineServiceServicer):
     def _ended(self, query_id: str, caller: Caller, context: grpc.ServicerContext, *, ready: bool = False) -> Query:
         """The query once it has ended (or, `ready`, once its metadata is known: it may still be streaming)."""
         query = self.registry.get(query_id, caller.user)
-        if query.state == "prepared":
+        if query.state == QueryState.PREPARED:
             raise EngineError(grpc.StatusCode.FAILED_PRECONDITION, f"query {query_id} was prepared but not executed")
         if not self.registry.wait(query, context.is_active, ready=ready):
             raise EngineError(grpc.StatusCode.CANCELLED, f"the caller went away while query {query_id} ran")
@@ -144,18 +160,21 @@ class QueryEngineService(pb_grpc.QueryEngineServiceServicer):
         return query
 
     @rpc()
-    def getResultMetadata(self, request, context, caller):
+    def getResultMetadata(self, request: pb.GetResultMetadataRequest, context: Context,
+                          caller: Caller) -> pb.GetResultMetadataResponse:
         # rowCount -1 while the result streams, its exact count once it has ended (docs/architecture.md)
         query = self._ended(request.queryId, caller, context, ready=True)
         return pb.GetResultMetadataResponse(resultMetaData=query.metadata)
 
     @rpc()
-    def getNextResultBatch(self, request, context, caller):
+    def getNextResultBatch(self, request: pb.GetNextResultBatchRequest, context: Context,
+                           caller: Caller) -> pb.GetNextResultBatchResponse:
         chunks, _ = self.registry.next_chunks(self._ended(request.queryId, caller, context, ready=True), 1, 1)
         return pb.GetNextResultBatchResponse(resultBatch=chunks[0] if chunks else b"")
 
     @rpc()
-    def getNextResultBatchV2(self, request, context, caller):
+    def getNextResultBatchV2(self, request: pb.GetNextResultBatchRequest, context: Context,
+                             caller: Caller) -> pb.GetNextResultBatchV2Response:
         query = self.registry.get(request.queryId, caller.user)
         # V2 may answer "nothing yet" (wire §2.5): wait briefly, so polling clients see progress early.
         if not self.registry.wait(query, context.is_active, timeout=_V2_POLL_SECONDS, ready=True):
@@ -165,12 +184,12 @@ class QueryEngineService(pb_grpc.QueryEngineServiceServicer):
         return pb.GetNextResultBatchV2Response(resultBatches=chunks, endOfStream=ended)
 
     @rpc()
-    def status(self, request, context, caller):
+    def status(self, request: pb.StatusRequest, context: Context, caller: Caller) -> pb.StatusResponse:
         query = self.registry.get(request.queryId, caller.user)
-        return pb.StatusResponse(status=query.state == "finished", rowCount=query.row_count)
+        return pb.StatusResponse(status=query.state == QueryState.FINISHED, rowCount=query.row_count)
 
     @rpc()
-    def explain(self, request, context, caller):
+    def explain(self, request: pb.ExplainRequest, context: Context, caller: Caller) -> pb.ExplainResponse:
         query = self.registry.get(request.queryId, caller.user)
         cursor = self.db.cursor()
         try:
@@ -183,32 +202,36 @@ class QueryEngineService(pb_grpc.QueryEngineServiceServicer):
         return pb.ExplainResponse(explain="\n".join(str(row[-1]) for row in rows))
 
     @rpc()
-    def explainAnalyze(self, request, context, caller):
+    def explainAnalyze(self, request: pb.ExplainAnalyzeRequest, context: Context,
+                       caller: Caller) -> pb.ExplainAnalyzeResponse:
         query = self._ended(request.queryId, caller, context)
         return pb.ExplainAnalyzeResponse(explainAnalyze=planner_json(query), isCached=False,
                                          parsingTime=query.parse_ms, queueingTime=query.queue_ms)
 
     # --- cancel and clear: idempotent, quiet for unknown and empty ids ------------------------------------
     @rpc()
-    def cancelQuery(self, request, context, caller):
+    def cancelQuery(self, request: pb.CancelQueryRequest, context: Context, caller: Caller) -> pb.CancelQueryResponse:
         self.registry.cancel(request.queryId, caller.user)
         return pb.CancelQueryResponse()
 
     @rpc()
-    def clear(self, request, context, caller):
+    def clear(self, request: pb.ClearRequest, context: Context, caller: Caller) -> pb.ClearResponse:
         self.registry.clear(request.queryId, caller.user)
         return pb.ClearResponse()
 
     @rpc()
-    def clearOrCancelQuery(self, request, context, caller):
+    def clearOrCancelQuery(self, request: pb.ClearOrCancelQueryRequest, context: Context,
+                           caller: Caller) -> pb.ClearOrCancelQueryResponse:
         self.registry.clear(request.queryId, caller.user)  # clear cancels a query that is still running
         return pb.ClearOrCancelQueryResponse()
 
     # --- dry run ------------------------------------------------------------------------------------------
     def _dry_run(self, sql: str, catalog_name: str, schema: str) -> pb.DryRunResponse:
         cursor = self.db.cursor()
+        value: dict[str, object]
         try:
-            cursor.execute(f"USE {qualified(catalog_name or self.registry.default_catalog, schema or catalog.DEFAULT_SCHEMA)}")
+            where = qualified(catalog_name or self.registry.default_catalog, schema or catalog.DEFAULT_SCHEMA)
+            cursor.execute(f"USE {where}")
             sql = literals.to_duckdb(sql)
             one_statement(cursor, sql)
             cursor.execute(f"EXPLAIN {sql}")  # binds and plans, runs nothing
@@ -222,15 +245,15 @@ class QueryEngineService(pb_grpc.QueryEngineServiceServicer):
         return pb.DryRunResponse(dryrunValue=json.dumps(value))
 
     @rpc()
-    def dryRun(self, request, context, caller):
+    def dryRun(self, request: pb.DryRunRequest, context: Context, caller: Caller) -> pb.DryRunResponse:
         return self._dry_run(request.queryString, "", request.schema)
 
     @rpc()
-    def dryRunV2(self, request, context, caller):
+    def dryRunV2(self, request: pb.DryRunRequestV2, context: Context, caller: Caller) -> pb.DryRunResponse:
         return self._dry_run(request.queryString, request.catalog, request.schema)
 
     # --- catalog ------------------------------------------------------------------------------------------
-    def _read_catalog(self, read: Callable, *args: str) -> Any:
+    def _read_catalog(self, read: Callable[..., Any], *args: str) -> Any:
         cursor = self.db.cursor()
         try:
             return read(cursor, *args)
@@ -243,7 +266,7 @@ class QueryEngineService(pb_grpc.QueryEngineServiceServicer):
             raise EngineError(grpc.StatusCode.NOT_FOUND, f"unknown catalog {name!r}")
         return name
 
-    def getCataloges(self, request, context):
+    def getCataloges(self, request: pb.GetCatalogesRequest, context: Context) -> pb.GetCatalogesResponse:
         # carries no session (the official connector sends nothing with it in password mode): it answers, but a
         # bearer token that comes with it must be the right one
         md = metadata_of(context)
@@ -257,20 +280,22 @@ class QueryEngineService(pb_grpc.QueryEngineServiceServicer):
             pb.CatalogResponse(name=n, isDefault=n == catalog.DEMO_CATALOG) for n in names])
 
     @rpc()
-    def getSchemaNames(self, request, context, caller):
+    def getSchemaNames(self, request: pb.GetSchemaNamesRequest, context: Context,
+                       caller: Caller) -> pb.GetSchemaNamesResponse:
         return pb.GetSchemaNamesResponse(schemas=self._read_catalog(catalog.schemas, self._known_catalog("")))
 
     @rpc()
-    def getSchemaNamesV2(self, request, context, caller):
+    def getSchemaNamesV2(self, request: pb.GetSchemaNamesV2Request, context: Context,
+                         caller: Caller) -> pb.GetSchemaNamesResponse:
         name = self._known_catalog(request.catalog)
         return pb.GetSchemaNamesResponse(schemas=self._read_catalog(catalog.schemas, name))
 
     @rpc()
-    def getTables(self, request, context, caller):
+    def getTables(self, request: pb.GetTablesRequest, context: Context, caller: Caller) -> pb.GetTablesResponse:
         return pb.GetTablesResponse(tables=self._read_catalog(catalog.tables, self._known_catalog(""), request.schema))
 
     @rpc()
-    def getTablesV2(self, request, context, caller):
+    def getTablesV2(self, request: pb.GetTablesV2Request, context: Context, caller: Caller) -> pb.GetTablesResponse:
         name = self._known_catalog(request.catalog)
         return pb.GetTablesResponse(tables=self._read_catalog(catalog.tables, name, request.schema))
 
@@ -281,12 +306,12 @@ class QueryEngineService(pb_grpc.QueryEngineServiceServicer):
         return pb.GetColumnsResponse(fieldInfo=[pb.GFieldInfo(fieldName=n, fieldType=t) for n, t in cols])
 
     @rpc()
-    def getColumns(self, request, context, caller):
+    def getColumns(self, request: pb.GetColumnsRequest, context: Context, caller: Caller) -> pb.GetColumnsResponse:
         return self._columns("", request.schema, request.table)
 
     @rpc()
-    def getColumnsV2(self, request, context, caller):
+    def getColumnsV2(self, request: pb.GetColumnsV2Request, context: Context, caller: Caller) -> pb.GetColumnsResponse:
         return self._columns(request.catalog, request.schema, request.table)
 
-    def healthCheck(self, request, context):
+    def healthCheck(self, request: pb.HealthCheckRequest, context: Context) -> pb.HealthCheckResponse:
         return pb.HealthCheckResponse()

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 import grpc
 
 from e6magic.engine.errors import EngineError
+from e6magic.secret import Secret, masked
 
 COLOURS = ("blue", "green")
 WRONG_COLOUR = "status: 456"
@@ -67,11 +68,8 @@ def peer_address(peer: str) -> str:
 class Gatekeeper:
     """Who may call: token checks, live sessions, which colour serves new work, and suspension."""
 
-    def __init__(self, token: str | None = None, resume_seconds: float = 0.5) -> None:
-        if token is not None and len(token) < MIN_TOKEN_CHARS:
-            raise ValueError(f"the engine token must be at least {MIN_TOKEN_CHARS} characters "
-                             f"(this one has {len(token)}): a short token is guessed quickly")
-        self.token = token or secrets.token_urlsafe(24)
+    def __init__(self, token: str | Secret | None = None, resume_seconds: float = 0.5) -> None:
+        token = masked(token)  # first: from here on no frame of this call holds the text
         self.guard = SignInGuard()
         self._sessions: dict[str, Session] = {}
         self._lock = threading.Lock()
@@ -79,6 +77,11 @@ class Gatekeeper:
         self._cluster = "active"
         self._resume_seconds = resume_seconds
         self._resume_timer: threading.Timer | None = None
+        # after the fields repr reads: a verbose traceback of the refusal shows this half-built object
+        if token is not None and len(token.reveal()) < MIN_TOKEN_CHARS:
+            raise ValueError(f"the engine token must be at least {MIN_TOKEN_CHARS} characters "
+                             f"(this one has {len(token.reveal())}): a short token is guessed quickly")
+        self.token: Secret = token or Secret(secrets.token_urlsafe(24))
 
     def __repr__(self) -> str:  # never show the token
         return f"Gatekeeper(serving={self._serving!r}, cluster={self._cluster!r}, sessions={len(self._sessions)})"
@@ -88,7 +91,7 @@ class Gatekeeper:
         """Whether `candidate` is the token; a wrong one counts against the peer's address (SignInGuard)."""
         address = peer_address(peer)
         self.guard.admit(address)
-        if hmac.compare_digest(candidate.encode("utf-8", "surrogatepass"), self.token.encode()):
+        if hmac.compare_digest(candidate.encode("utf-8", "surrogatepass"), self.token.reveal().encode()):
             return True
         self.guard.failed(address)
         return False

@@ -26,7 +26,8 @@ def one_statement(cursor: duckdb.DuckDBPyConnection, sql: str, query_id: str = "
     named = f" (query id: {query_id})" if query_id else ""
     nul = sql.find("\x00")
     if nul >= 0:
-        raise EngineError(grpc.StatusCode.INVALID_ARGUMENT, f"query text contains a NUL character at offset {nul}{named}")
+        raise EngineError(grpc.StatusCode.INVALID_ARGUMENT,
+                          f"query text contains a NUL character at offset {nul}{named}")
     try:
         statements = cursor.extract_statements(sql)  # syntax errors belong to prepare, as on the real engine
     except duckdb.Error as exc:

@@ -216,7 +216,7 @@ class Connections:
             with self._lock:
                 self.engine = engine
         return Endpoint(host="127.0.0.1", port=int(engine.port), username="e6magic@local",
-                        token=str(engine.token), catalog="demo", database="main", source="local engine")
+                        token=engine.token.reveal(), catalog="demo", database="main", source="local engine")
 
     def embedded_note(self) -> str:
         address = getattr(self.engine, "address", "127.0.0.1")

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import decimal
 import struct
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -13,13 +14,25 @@ from e6magic.wire.errors import ChunkDecodeError
 from e6magic.wire.metadata import Column, ResultMetadata, arrow_schema
 from e6magic.wire.text import binary_to_string_array, bytes_to_text
 from e6magic.wire.thrift_binary import BOOL, I32, LIST, STOP, STRING, STRUCT, StringList, ThriftReader
-from e6magic.wire.vector_schema import (
-    DECIMAL128_CONST, DECIMAL128_DATA, MEMBER_FIELDS, MEMBER_NAMES, MEMBERS, TIME_CONST, TIME_DATA,
-    VARCHAR_DATA,
-)
 from e6magic.wire.types import (
-    DECIMAL_PRECISION, TEXT_TYPES, UNSUPPORTED_TYPES, VectorType, arrow_type, arrow_zone, checked_scale,
+    DECIMAL_PRECISION,
+    TEXT_TYPES,
+    UNSUPPORTED_TYPES,
+    VectorType,
+    arrow_type,
+    arrow_zone,
+    checked_scale,
     declared_type,
+)
+from e6magic.wire.vector_schema import (
+    DECIMAL128_CONST,
+    DECIMAL128_DATA,
+    MEMBER_FIELDS,
+    MEMBER_NAMES,
+    MEMBERS,
+    TIME_CONST,
+    TIME_DATA,
+    VARCHAR_DATA,
 )
 
 _MICROS_PER_DAY = 86_400_000_000
@@ -29,7 +42,7 @@ _DECIMAL_HI_MAX, _DECIMAL_LO_MAX = _DECIMAL_MAX >> 64, _DECIMAL_MAX & (2**64 - 1
 _DECIMAL_HI_MIN, _DECIMAL_LO_MIN = (-_DECIMAL_MAX) >> 64, (-_DECIMAL_MAX) & (2**64 - 1)
 _EXACT = decimal.Context(prec=200, Emin=-999999, Emax=999999, traps=[decimal.InvalidOperation, decimal.Inexact])
 
-_NUMPY_TYPES = {
+_NUMPY_TYPES: dict[VectorType, type[np.generic]] = {
     VectorType.LONG: np.int64, VectorType.INTEGER: np.int32, VectorType.INTERVAL_DAY_SECOND: np.int64,
     VectorType.DOUBLE: np.float64, VectorType.FLOAT: np.float32, VectorType.DATETIME: np.int64,
     VectorType.TIMESTAMP_TZ: np.int64,
@@ -153,7 +166,7 @@ def _column(buf: bytes, index: int, vector: dict[int, Any], size: int, column: C
     vsize = vector.get(1)
     if vsize != size:
         raise ChunkDecodeError(f"vector {index} has size {vsize} but the chunk has {size} rows")
-    raw_type = vector.get(2)
+    raw_type: Any = vector.get(2)  # an int, or None when missing (refused below)
     try:
         vtype = VectorType(raw_type)
     except ValueError:
@@ -326,6 +339,7 @@ class _ColumnContext:
             return pa.Array.from_buffers(
                 atype, size, [None, pa.py_buffer(np.packbits(np.full(size, bool(value)), bitorder="little"))]
             )
+        dtype: type[np.generic]
         if vtype == VectorType.DATE:
             value, dtype = value // _MICROS_PER_DAY, np.int32
         else:
@@ -372,12 +386,13 @@ def _decimal_array(
     values: list[decimal.Decimal | None], scale: int, fail: Callable[[str], ChunkDecodeError]
 ) -> pa.Array:
     # Text decimals carry their own exponent: widen the scale so no digit is lost.
-    target = max([scale] + [-v.as_tuple().exponent for v in values if v is not None])
+    # every value is finite (_decimal_value refuses the others): its exponent is an int
+    target = max([scale] + [-int(v.as_tuple().exponent) for v in values if v is not None])
     target = max(target, 0)
     if target > DECIMAL_PRECISION:
         raise fail(f"scale {target} exceeds {DECIMAL_PRECISION}")
     quantum = decimal.Decimal(1).scaleb(-target)
-    exact = []
+    exact: list[decimal.Decimal | None] = []
     for row, value in enumerate(values):
         if value is None:
             exact.append(None)

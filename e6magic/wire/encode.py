@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import struct
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import pyarrow as pa
@@ -10,13 +10,34 @@ import pyarrow as pa
 from e6magic.wire.text import binary_to_string_array
 from e6magic.wire.thrift_binary import BOOL, DOUBLE, I32, I64, STRING, STRUCT, ThriftWriter
 from e6magic.wire.types import (
-    DECIMAL_PRECISION, TEXT_TYPES, UNSUPPORTED_TYPES, VectorType, is_arrow_bytes, is_arrow_text, vector_type_for,
+    DECIMAL_PRECISION,
+    TEXT_TYPES,
+    UNSUPPORTED_TYPES,
+    VectorType,
+    is_arrow_bytes,
+    is_arrow_text,
+    vector_type_for,
     wire_zone,
 )
 from e6magic.wire.vector_schema import (
-    BOOL_DATA, CHUNK_SIZE, CHUNK_VECTORS, DATE_DATA, DECIMAL128_DATA, FLOAT32_DATA, FLOAT64_DATA,
-    INT32_DATA, INT64_DATA, NULL_CONST, TIME_DATA, VARCHAR_DATA, VECTOR_DATA, VECTOR_IS_CONSTANT,
-    VECTOR_NULL_SET, VECTOR_SIZE, VECTOR_TYPE, VECTOR_ZONE_OFFSET,
+    BOOL_DATA,
+    CHUNK_SIZE,
+    CHUNK_VECTORS,
+    DATE_DATA,
+    DECIMAL128_DATA,
+    FLOAT32_DATA,
+    FLOAT64_DATA,
+    INT32_DATA,
+    INT64_DATA,
+    NULL_CONST,
+    TIME_DATA,
+    VARCHAR_DATA,
+    VECTOR_DATA,
+    VECTOR_IS_CONSTANT,
+    VECTOR_NULL_SET,
+    VECTOR_SIZE,
+    VECTOR_TYPE,
+    VECTOR_ZONE_OFFSET,
 )
 
 _MICROS_PER_DAY = 86_400_000_000
@@ -40,7 +61,7 @@ def encode_chunk(batch: pa.RecordBatch, vector_types: Sequence[VectorType] | Non
     writer = ThriftWriter()
     writer.i32_field(CHUNK_SIZE, batch.num_rows)
     writer.list_field(CHUNK_VECTORS, STRUCT, batch.num_columns, b"")
-    for index, (name, array) in enumerate(zip(batch.schema.names, batch.columns)):
+    for index, (name, array) in enumerate(zip(batch.schema.names, batch.columns, strict=True)):
         if isinstance(array, pa.ChunkedArray):
             array = array.combine_chunks()
         if pa.types.is_dictionary(array.type):
@@ -137,18 +158,19 @@ def _null_mask(array: pa.Array) -> np.ndarray | None:
     if bitmap is None:
         return np.ones(len(array), dtype=bool)
     bits = np.unpackbits(np.frombuffer(bitmap, np.uint8), count=array.offset + len(array), bitorder="little")
-    return bits[array.offset :] == 0
+    nulls: np.ndarray = bits[array.offset :] == 0
+    return nulls
 
 
 def _bool_bytes(mask: np.ndarray | None, size: int) -> bytes | memoryview:
-    return bytes(size) if mask is None else memoryview(mask.view(np.uint8))
+    return bytes(size) if mask is None else mask.view(np.uint8).data
 
 
 def _be(values: np.ndarray, nulls: np.ndarray | None, dtype: str) -> memoryview:
     """Big-endian bytes of `values` with 0 at null rows (the placeholder of wire §3.7)."""
     if nulls is not None:
         values = np.where(nulls, 0, values)
-    return memoryview(values.astype(dtype, copy=False))
+    return values.astype(dtype, copy=False).data
 
 
 def _fixed_buffer(array: pa.Array, dtype: type) -> np.ndarray:
@@ -191,7 +213,8 @@ def _micros(array: pa.Array, kind: str) -> np.ndarray:
     values = _fixed_buffer(array, np.int64)
     unit = array.type.unit
     if unit == "ns":
-        return np.floor_divide(values, 1000)
+        floored: np.ndarray = np.floor_divide(values, 1000)
+        return floored
     return _scaled(values, _MICROS_PER_UNIT[unit], array)
 
 
@@ -238,7 +261,7 @@ def _decimal_list_body(array: pa.Array, nulls: np.ndarray | None) -> memoryview:
     out[:, 4:] = little[:, ::-1]
     if nulls is not None:
         out[nulls, 4:] = 0
-    return memoryview(out.reshape(-1))
+    return out.reshape(-1).data
 
 
 def _as_text(array: pa.Array) -> pa.Array:
@@ -276,4 +299,4 @@ def _string_list_body(array: pa.Array) -> memoryview | bytes:
     is_data = np.ones(len(out), dtype=bool)
     is_data[prefix_index] = False
     out[is_data] = data
-    return memoryview(out)
+    return out.data

@@ -26,7 +26,7 @@ TTYPE_NAMES = {
     STRING: "string", STRUCT: "struct", MAP: "map", SET: "set", LIST: "list",
 }
 # Big-endian numpy dtypes of the fixed-width element types.
-FIXED_DTYPES = {
+FIXED_DTYPES: dict[int, np.dtype[Any]] = {
     BOOL: np.dtype(np.uint8), BYTE: np.dtype(np.int8), I16: np.dtype(">i2"),
     I32: np.dtype(">i4"), I64: np.dtype(">i8"), DOUBLE: np.dtype(">f8"),
 }

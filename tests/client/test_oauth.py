@@ -44,7 +44,7 @@ class TokenService:
 
 @pytest.fixture
 def token_service(engine) -> Iterator[TokenService]:
-    service = TokenService(engine.token, lifetime=3600)
+    service = TokenService(engine.token.reveal(), lifetime=3600)
     yield service
     service.close()
 
@@ -62,7 +62,7 @@ def test_client_credentials_are_fetched_lazily_and_reused(engine, token_service)
     assert cur.fetchone() == (10000,)
     cur.execute("SELECT 1")
     assert token_service.requests == 1
-    assert "client-secret-value-42" not in repr(conn) and engine.token not in repr(conn)
+    assert "client-secret-value-42" not in repr(conn) and engine.token.reveal() not in repr(conn)
     conn.close()
 
 
@@ -78,7 +78,7 @@ def test_token_is_refreshed_before_expiry(engine, token_service):
 
 
 def test_fixed_access_token_and_a_wrong_one(engine):
-    conn = connect(host=engine.host, port=engine.port, catalog="demo", access_token=engine.token)
+    conn = connect(host=engine.host, port=engine.port, catalog="demo", access_token=engine.token.reveal())
     cur = conn.cursor()
     cur.execute("SELECT 5")
     assert cur.fetchone() == (5,)

@@ -31,7 +31,7 @@ ALL_TYPES_SQL = "SELECT * FROM all_types ORDER BY id"
 
 
 def _peer(engine, snippet: str, version: str, timeout: float = 300):
-    return run_peer(snippet, version=version, host=engine.host, port=engine.port, token=engine.token,
+    return run_peer(snippet, version=version, host=engine.host, port=engine.port, token=engine.token.reveal(),
                     timeout=timeout)
 
 

@@ -154,13 +154,14 @@ def test_bad_token_is_unauthenticated_and_never_echoed(engine):
     try:
         error = rpc_error(lambda: stub.authenticate(pb.AuthenticateRequest(user="u", password="wrong-secret-123")))
         assert error.code() == grpc.StatusCode.UNAUTHENTICATED
-        assert "wrong-secret-123" not in error.details() and engine.token not in error.details()
-        empty_user = rpc_error(lambda: stub.authenticate(pb.AuthenticateRequest(user="", password=engine.token)))
+        assert "wrong-secret-123" not in error.details() and engine.token.reveal() not in error.details()
+        token = engine.token.reveal()
+        empty_user = rpc_error(lambda: stub.authenticate(pb.AuthenticateRequest(user="", password=token)))
         assert empty_user.code() == grpc.StatusCode.UNAUTHENTICATED
         no_session = rpc_error(lambda: stub.getSchemaNamesV2(pb.GetSchemaNamesV2Request(catalog="demo")))
         assert no_session.code() == grpc.StatusCode.UNAUTHENTICATED
         bearer = stub.getSchemaNamesV2(pb.GetSchemaNamesV2Request(catalog="demo"),
-                                       metadata=(("authorization", f"Bearer {engine.token}"),))
+                                       metadata=(("authorization", f"Bearer {engine.token.reveal()}"),))
         assert "main" in bearer.schemas
     finally:
         channel.close()
@@ -233,7 +234,7 @@ def test_suspended_engine_answers_503_and_cluster_service_resumes_it(engine_fact
     eng = engine_factory()
     client = Raw(eng)
     cluster = cpb_grpc.ClusterServiceStub(client.channel)
-    creds = {"user": "raw@test", "password": eng.token}
+    creds = {"user": "raw@test", "password": eng.token.reveal()}
     try:
         assert cluster.status(cpb.ClusterStatusRequest(**creds)).status == "active"
         assert cluster.suspend(cpb.SuspendRequest(**creds)).status == "suspended"

@@ -121,7 +121,7 @@ def test_the_official_connectors_run_them(engine, version):
                        'yyyy-MM-dd HH:mm') AS b, FROM_UNIXTIME(1609459200) AS c,
                        TO_TIMESTAMP('2023-01-01 12:00:00') AS d, TRUNC(TIMESTAMP '2024-05-17 13:45:30', 'MM') AS e""")
         emit(plain(cur.fetchall())); cur.clear(); c.close()
-    ''', version=version, host=engine.host, port=engine.port, token=engine.token)
+    ''', version=version, host=engine.host, port=engine.port, token=engine.token.reveal())
     # both connectors hand DATETIME values out as ISO text with a UTC offset
     assert got == [["2026-02-28T00:00:00.000+00:00", "2024-05-17 13:45", "2021-01-01T00:00:00.000+00:00",
                     "2023-01-01T12:00:00.000+00:00", "2024-05-01T00:00:00.000+00:00"]]

@@ -100,6 +100,6 @@ def test_strings_bound_by_the_official_connectors_round_trip(engine, version):
         except Exception as exc:
             out.append(type(exc).__name__ + ": " + str(exc))
         c.close(); emit(out)
-    ''', version=version, host=engine.host, port=engine.port, token=engine.token, data=VALUES)
+    ''', version=version, host=engine.host, port=engine.port, token=engine.token.reveal(), data=VALUES)
     assert got[:-1] == [[[value, len(value)]] for value in VALUES]
     assert "NUL character" in got[-1]  # refused, never stored cut short

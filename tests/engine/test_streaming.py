@@ -139,7 +139,7 @@ def test_official_connectors_read_every_streamed_row_and_the_count_at_the_end(en
             n += len(part); s += sum(r[0] for r in part)
         after = cur.rowcount; cur.clear(); c.close()
         emit({{"before": before, "after": after, "n": n, "sum": s}})
-    ''', version=version, host=engine.host, port=engine.port, token=engine.token, timeout=600)
+    ''', version=version, host=engine.host, port=engine.port, token=engine.token.reveal(), timeout=600)
     assert got == {"before": -1, "after": ROWS, "n": ROWS, "sum": EXPECTED_SUM}, time.monotonic() - started
 
 

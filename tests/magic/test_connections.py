@@ -109,13 +109,13 @@ def test_closing_connections_closes_each_once_and_a_replaced_alias_is_closed(eng
         opened.append(connect_endpoint(endpoint))
         return opened[-1]
 
-    here = Endpoint(host=engine.host, port=engine.port, username="u", token=engine.token)
+    here = Endpoint(host=engine.host, port=engine.port, username="u", token=engine.token.reveal())
     connections = Connections(connect, start_engine=lambda: None)
     connections.open(here)
     first = connections.for_alias(here, "a")
     assert connections.for_alias(here, "a") is first  # same profile: kept
-    second = connections.for_alias(Endpoint(host=engine.host, port=engine.port, username="v", token=engine.token),
-                                   "a")
+    second = connections.for_alias(
+        Endpoint(host=engine.host, port=engine.port, username="v", token=engine.token.reveal()), "a")
     assert first.closed and not second.closed  # the alias's old connection is not left open on the engine
     connections._by_alias["b"] = (here, connections.current)  # one connection under two names
     connections.close()  # a second close() raises InterfaceError: each connection must be closed once

@@ -296,7 +296,7 @@ class TestConnections:
 
     def test_connect_on_the_line_and_no_token_anywhere(self, bare_ip, engine, capsys):
         bare_ip.run_cell("%config E6Magic.widgets = False")
-        bare_ip.run_cell(f"%e6sql --connect --host 127.0.0.1 --port {engine.port} --token {engine.token}")
+        bare_ip.run_cell(f"%e6sql --connect --host 127.0.0.1 --port {engine.port} --token {engine.token.reveal()}")
         bare_ip.run_cell("%%e6sql x <<\nSELECT 1 AS one")
         with pytest.raises(DatabaseError) as excinfo:
             bare_ip.run_cell("%%e6sql\nSELECT * FROM nowhere")
@@ -304,11 +304,11 @@ class TestConnections:
         session = bare_ip.magics_manager.registry["E6SqlMagics"].session
         for text in (seen.out, seen.err, repr(bare_ip.user_ns["_e6"]), str(excinfo.value),
                      repr(session.connections.endpoint)):
-            assert engine.token not in text
+            assert engine.token.reveal() not in text
 
     def test_profile_file_and_alias(self, bare_ip, engine, tmp_path, monkeypatch):
         path = tmp_path / "profiles.toml"
-        path.write_text(f'[local]\nhost = "127.0.0.1"\nport = {engine.port}\ntoken = "{engine.token}"\n')
+        path.write_text(f'[local]\nhost = "127.0.0.1"\nport = {engine.port}\ntoken = "{engine.token.reveal()}"\n')
         bare_ip.run_cell("%config E6Magic.widgets = False")
         bare_ip.run_cell(f"%config E6Magic.profiles_path = {str(path)!r}")
         bare_ip.run_cell("%%e6sql -c local x <<\nSELECT 5 AS five")
@@ -317,13 +317,13 @@ class TestConnections:
     def test_missing_token_is_asked_for_with_a_hidden_prompt(self, bare_ip, engine, monkeypatch, capsys):
         prompts = []
         # getpass needs a terminal; ipykernel swaps in a frontend prompt the same way
-        monkeypatch.setattr("getpass.getpass", lambda prompt: prompts.append(prompt) or engine.token)
+        monkeypatch.setattr("getpass.getpass", lambda prompt: prompts.append(prompt) or engine.token.reveal())
         bare_ip.run_cell("%config E6Magic.widgets = False")
         bare_ip.run_cell(f"%e6sql --connect --host 127.0.0.1 --port {engine.port} --username ana")
         bare_ip.run_cell("%%e6sql x <<\nSELECT 1 AS one")
         assert prompts == ["e6data token for ana@127.0.0.1: "]
         assert bare_ip.user_ns["x"]["one"].tolist() == [1]
-        assert engine.token not in capsys.readouterr().out
+        assert engine.token.reveal() not in capsys.readouterr().out
 
     def test_wrong_token_is_one_line_of_the_clients_own_class(self, bare_ip, engine):
         bare_ip.run_cell("%config E6Magic.widgets = False")

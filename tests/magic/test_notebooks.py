@@ -53,7 +53,7 @@ def test_top_level_cell_is_awaited_and_assigns(kernel_env):
     ])
     assert "DataFrame [1] True" in _text(nb.cells[2])
     assert "[2]" in _text(nb.cells[4])
-    assert kernel_env.token not in nbformat.writes(nb)
+    assert kernel_env.token.reveal() not in nbformat.writes(nb)
 
 
 def test_error_fails_the_cell_and_stops_the_run(kernel_env):
@@ -61,7 +61,7 @@ def test_error_fails_the_cell_and_stops_the_run(kernel_env):
         _run(["%load_ext e6magic", "%%e6sql\nSELECT * FROM no_such_table", "print('not reached')"])
     text = str(excinfo.value)
     assert "no_such_table" in text and "query id" in text
-    assert kernel_env.token not in text
+    assert kernel_env.token.reveal() not in text
 
 
 def test_bad_option_fails_the_cell(kernel_env):

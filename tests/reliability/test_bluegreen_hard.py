@@ -22,7 +22,7 @@ def test_sixteen_clients_through_a_flip_every_tenth_of_a_second():
     bench = load_bench()
     with LocalEngine(host="127.0.0.1", port=0, bluegreen_interval=0.1, chunk_rows=100) as engine:
         seen = set()
-        total = bench.run(engine.port, engine.token, SECONDS)
+        total = bench.run(engine.port, engine.token.reveal(), SECONDS)
         seen.add(engine.serving_strategy)
         assert total["clients"] == 16 and total["processes"] == 3
         assert total["failed"] == 0 and total["wrong"] == 0, total

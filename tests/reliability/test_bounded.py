@@ -16,6 +16,7 @@ from raw_client import Raw, rpc_error, wait_for
 
 from e6magic._proto import e6x_engine_pb2 as pb
 from e6magic.engine.cli import byte_size
+from e6magic.secret import Secret
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 LONG_SQL = "SELECT sum(a.range * b.range) AS s FROM range(100000) a, range(100000) b"  # minutes of work
@@ -125,8 +126,10 @@ def dropped_clients_memory(clients: int = 20, rows: int = 1_000_000, idle: float
     the engine's RSS (MiB) before, with the results held, and after the idle times passed."""
     with running(_serve("--session-idle", str(idle), "--result-idle", str(idle))) as proc:
         first = proc.stdout.readline()
-        assert first.startswith("e6magic engine listening on 127.0.0.1:"), first + proc.stderr.read()
-        eng = SimpleNamespace(address=first.rsplit(" ", 1)[1].strip(), token=TOKEN)
+        if not first.startswith("e6magic engine listening on 127.0.0.1:"):
+            proc.kill()  # first: reading the stderr of an engine still running never ends
+            raise AssertionError(first + proc.communicate(timeout=30)[1])
+        eng = SimpleNamespace(address=first.rsplit(" ", 1)[1].strip(), token=Secret(TOKEN))
         warm = Raw(eng)
         warm_qid = warm.submit("SELECT * FROM demo.main.orders LIMIT 1000")
         warm.rows_v1(warm_qid)

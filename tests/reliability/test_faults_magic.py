@@ -32,7 +32,8 @@ def ip(proxy, engine, monkeypatch, tmp_path):  # noqa: F811
         monkeypatch.delenv(var, raising=False)
     monkeypatch.setenv("E6MAGIC_PROFILES", str(tmp_path / "no-profiles.toml"))
     for key, value in {"E6DATA_HOST": proxy.host, "E6DATA_PORT": str(proxy.port), "E6DATA_USERNAME": "tester",
-                       "E6DATA_PASSWORD": engine.token, "E6DATA_CATALOG": "demo", "E6DATA_DATABASE": "main"}.items():
+                       "E6DATA_PASSWORD": engine.token.reveal(), "E6DATA_CATALOG": "demo",
+                       "E6DATA_DATABASE": "main"}.items():
         monkeypatch.setenv(key, value)
     shell = magic_shell.TestingShell.instance()
     shell.config.pop("E6Magic", None)

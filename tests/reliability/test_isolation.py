@@ -23,7 +23,7 @@ QUERY_CALLS = [m for m in SESSION_CALLS if "queryId" in m.input_type.fields_by_n
 class User(Raw):
     def __init__(self, engine, user: str) -> None:
         super().__init__(engine, authenticate=False)
-        self.sid = self.stub.authenticate(pb.AuthenticateRequest(user=user, password=engine.token)).sessionId
+        self.sid = self.stub.authenticate(pb.AuthenticateRequest(user=user, password=engine.token.reveal())).sessionId
 
     def call(self, method, **fields):
         request = getattr(pb, method.input_type.name)(sessionId=self.sid, **fields)
@@ -80,7 +80,7 @@ def test_every_call_with_a_session_id_needs_a_valid_one(engine, users, session_i
 def test_get_cataloges_answers_without_a_session_but_checks_a_bearer_token(engine, users):
     stub = users[0].stub
     assert "demo" in [c.name for c in stub.getCataloges(pb.GetCatalogesRequest()).catalogResponses]
-    good = stub.getCataloges(pb.GetCatalogesRequest(), metadata=(("authorization", f"Bearer {engine.token}"),))
+    good = stub.getCataloges(pb.GetCatalogesRequest(), metadata=(("authorization", f"Bearer {engine.token.reveal()}"),))
     assert "demo" in [c.name for c in good.catalogResponses]
     bad = rpc_error(lambda: stub.getCataloges(pb.GetCatalogesRequest(),
                                               metadata=(("authorization", "Bearer wrong-token-0123456789"),)))
@@ -89,7 +89,7 @@ def test_get_cataloges_answers_without_a_session_but_checks_a_bearer_token(engin
 
 def test_a_bearer_caller_is_one_user_apart_from_signed_in_ones(engine, users):
     alice = users[0]
-    bearer = (("authorization", f"Bearer {engine.token}"),)
+    bearer = (("authorization", f"Bearer {engine.token.reveal()}"),)
     request = pb.PrepareStatementV2Request(catalog="demo", schema="main", queryString="SELECT 5 AS n")
     qid = alice.stub.prepareStatementV2(request, metadata=bearer).queryId
     alice.stub.executeStatementV2(pb.ExecuteStatementV2Request(queryId=qid), metadata=bearer)

@@ -42,7 +42,7 @@ def test_no_token_anywhere_in_a_verbose_notebook_of_failed_connects(engine, monk
                 "E6DATA_DATABASE", "E6DATA_MAX_RETRY_ATTEMPTS"):
         monkeypatch.delenv(key, raising=False)
     monkeypatch.setenv("E6MAGIC_PROFILES", str(tmp_path / "none.toml"))
-    monkeypatch.setenv("NB_GOOD_TOKEN", engine.token)
+    monkeypatch.setenv("NB_GOOD_TOKEN", engine.token.reveal())
     monkeypatch.setenv("NB_WRONG_TOKEN", WRONG)
     good, dead = engine.port, closed_port()
     failing = [
@@ -99,5 +99,5 @@ def test_no_token_anywhere_in_a_verbose_notebook_of_failed_connects(engine, monk
     assert "_password" in last and "***" in last, last  # vars(c._session): the attribute is there, masked
     dumps = [c for c in nb.cells if c.source == DUMP]
     assert all("locals;" in "".join(o.get("text", "") for o in c.outputs) for c in dumps)
-    assert engine.token not in text, "the token is in the saved notebook"
+    assert engine.token.reveal() not in text, "the token is in the saved notebook"
     assert WRONG not in text, "the refused token is in the saved notebook"

@@ -12,4 +12,5 @@ def e6_url(engine: LocalEngine, **query: str) -> str:
     """An `e6magic://` URL for `engine`."""
     query = {"catalog": "demo", "schema": "main", **query}
     text = "&".join(f"{key}={quote(str(value))}" for key, value in query.items() if value is not None)
-    return f"e6magic://{quote(USER, safe='')}:{quote(engine.token, safe='')}@{engine.host}:{engine.port}/?{text}"
+    token = quote(engine.token.reveal(), safe="")
+    return f"e6magic://{quote(USER, safe='')}:{token}@{engine.host}:{engine.port}/?{text}"

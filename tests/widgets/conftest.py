@@ -55,7 +55,7 @@ def frontend() -> Frontend:
 def conn(engine):
     """A client connection to the session engine, closed (its queries cleared) after the test."""
     connection = e6magic.connect(host="127.0.0.1", port=engine.port, username="widgets@example.com",
-                                 password=engine.token)
+                                 password=engine.token.reveal())
     yield connection
     connection.close()
 

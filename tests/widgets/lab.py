@@ -201,7 +201,7 @@ def running_lab(env: dict[str, str] | None = None, app: str = "lab") -> Iterator
 def kernel_env(engine: Any, profiles_dir: Path, username: str) -> dict[str, str]:
     """What the server hands its kernels: the engine's address and token (never in a notebook), no profiles."""
     return {"E6DATA_HOST": "127.0.0.1", "E6DATA_PORT": str(engine.port), "E6DATA_USERNAME": username,
-            "E6DATA_PASSWORD": engine.token, "E6MAGIC_PROFILES": str(profiles_dir / "none.toml")}
+            "E6DATA_PASSWORD": engine.token.reveal(), "E6MAGIC_PROFILES": str(profiles_dir / "none.toml")}
 
 
 def wait_cancelled_on_engine(engine: Any, query_id: str, timeout: float = 5) -> None:

@@ -39,4 +39,4 @@ def test_saved_notebook_shows_the_fallbacks(kernel_env, tmp_path):
     assert any("plan: parse" in h and "execution" in h and "slowest operator" in h for h in saved[2])
     page, _ = MarkdownExporter().from_notebook_node(nb)
     assert "500 rows · 2 columns · " in page and "<td>value 9</td>" in page and "plan: parse" in page
-    assert kernel_env.token not in nbformat.writes(nb)  # nothing secret is saved with the outputs
+    assert kernel_env.token.reveal() not in nbformat.writes(nb)  # nothing secret is saved with the outputs

@@ -178,12 +178,12 @@ def test_preview_of_a_missing_table_is_an_error_line(conn, engine):
     browser.preview_table("demo", "main", 'no_such"table')
     assert browser.preview_grid is None and 'no_such"table' in browser.preview["error"]
     assert "\n" not in browser.preview["error"]
-    assert engine.token not in str(browser.get_state())  # the state is sent to the browser and saved in notebooks
+    assert engine.token.reveal() not in str(browser.get_state())  # the state goes to the browser and notebooks
 
 
 def test_a_closed_connection_is_reported_not_raised(engine):
     connection = e6magic.connect(host="127.0.0.1", port=engine.port, username="widgets@example.com",
-                                 password=engine.token)
+                                 password=engine.token.reveal())
     connection.close()
     browser = opened(connection)
     assert browser.error.startswith("could not list catalogs: ") and "\n" not in browser.error
