@@ -7,7 +7,6 @@ while it awaits, and Interrupt arrives as ``asyncio.CancelledError``).
 """
 from __future__ import annotations
 
-import asyncio
 import concurrent.futures
 import contextvars
 import queue
@@ -147,6 +146,8 @@ async def drive_async(plan: Plan[T], pool: WorkerPool) -> T:
     frames, queued cells aborted). Only for the top-level rewritten cell: a general async API
     must not turn a cancellation into KeyboardInterrupt.
     """
+    import asyncio  # here, not at load: a kernel has it already, a terminal IPython never awaits a cell (~80 ms)
+
     loop = asyncio.get_running_loop()
     value: Any = None
     error: BaseException | None = None
