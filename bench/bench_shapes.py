@@ -1,4 +1,4 @@
-"""Time to a DataFrame on every result shape of tests/shapes.py: e6magic's fetch_df over a served engine vs DuckDB's in-process .df().
+"""Time to a DataFrame on every result shape of tests/shapes.py: e6magic's fetch_df, served engine, vs DuckDB's .df().
 
     .venv/bin/python bench/bench_shapes.py [--runs 3] [--scale 1.0] [--shapes text_mid,orders,...]
                                            [--official text_mid,lineitem,orders] [--official-rows 100000]
@@ -10,10 +10,10 @@ interleaved (the order flips run by run); medians. The official connector 3.0.2 
 `pd.DataFrame`) runs the `--official` shapes on `--official-rows` rows (a LIMIT), compared by rows/s.
 
 Memory: each side's RSS high-water mark (VmHWM, reset through /proc/self/clear_refs just before the
-query, after the same query's first 1,000 rows warmed the code paths) minus its RSS at that moment, against the final DataFrame's `memory_usage(deep=True)`. RSS and
-not tracemalloc: Arrow allocates from its own pool (jemalloc/mimalloc), which tracemalloc never sees,
-and the client's peak is mostly Arrow buffers. A fresh process per measurement keeps one run's freed
-memory from hiding the next run's peak.
+query, after the same query's first 1,000 rows warmed the code paths) minus its RSS at that moment,
+against the final DataFrame's `memory_usage(deep=True)`. RSS and not tracemalloc: Arrow allocates from
+its own pool (jemalloc/mimalloc), which tracemalloc never sees, and the client's peak is mostly Arrow
+buffers. A fresh process per measurement keeps one run's freed memory from hiding the next run's peak.
 
 `--stages` splits e6magic's time per shape, each measured alone in one process: the engine's DuckDB
 query (the same SQL to Arrow in process, what the engine runs before it answers), the client's own
@@ -37,10 +37,10 @@ ROOT = pathlib.Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))  # shapes.py: the one list the tests check too
 
-import bench_client
-from bench_client import peak_rss, start_peak
-from served import served_engine
-from shapes import BY_NAME, SHAPES, Shape
+import bench_client  # noqa: E402 - after the path set-up
+from bench_client import peak_rss, start_peak  # noqa: E402 - after the path set-up
+from served import served_engine  # noqa: E402 - after the path set-up
+from shapes import BY_NAME, SHAPES, Shape  # noqa: E402 - after the path set-up
 
 OFFICIAL_DEFAULT = "text_mid,lineitem,orders"
 
@@ -180,7 +180,8 @@ def side_first_rows(port: int, token: str, sql: str) -> dict:
             "timings": timings, "df": pd.DataFrame(index=range(rows)), "base": 0}
 
 
-SIDES = {"duckdb": side_duckdb, "first_rows": side_first_rows, "e6magic": side_e6magic, "official": side_official, "stages": side_stages}
+SIDES = {"duckdb": side_duckdb, "first_rows": side_first_rows, "e6magic": side_e6magic, "official": side_official,
+         "stages": side_stages}
 
 
 def run_side(argv: list[str]) -> None:
@@ -228,13 +229,21 @@ STARTUP = {
 
 def startup(runs: int) -> dict[str, float]:
     """Median wall time of a fresh interpreter running each snippet (interleaved); for %load_ext, the
-    magic's own time inside an IPython shell that is already up."""
+    magic's own time inside an IPython shell that is already up. With bytecode cached (in a prefix of its own),
+    as a pip-installed package has it: this machine sets PYTHONDONTWRITEBYTECODE, so a worktree's modules were
+    compiled afresh in every interpreter (site-packages keep their own cache either way)."""
+    import tempfile
+
     times: dict[str, list[float]] = {k: [] for k in STARTUP}
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    env["PYTHONPYCACHEPREFIX"] = tempfile.mkdtemp(prefix="e6-pycache-")
+    for code in STARTUP.values():  # fills the cache
+        subprocess.run([sys.executable, "-c", code], capture_output=True, check=True, cwd=ROOT, timeout=120, env=env)
     for _ in range(runs):
         for label, code in STARTUP.items():
             start = time.perf_counter()
             out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                                 cwd=ROOT, timeout=120)
+                                 cwd=ROOT, timeout=120, env=env)
             elapsed = time.perf_counter() - start
             loaded = [line for line in out.stdout.splitlines() if line.startswith("LOAD ")]
             times[label].append(float(loaded[0].split()[1]) if loaded else elapsed)
@@ -282,7 +291,8 @@ def main() -> None:
                     "duck_runs": [r["seconds"] for r in runs["duckdb"]]}
             if name in official:
                 off_sql = shape_sql(shape, rows, limit=min(rows, args.official_rows))
-                off = median_run([in_subprocess("official", port, token, off_sql) for _ in range(max(1, args.runs // 2))])
+                off = median_run([in_subprocess("official", port, token, off_sql)
+                                  for _ in range(max(1, args.runs // 2))])
                 line["official_rows_s"] = off["rows"] / off["seconds"]
                 line["vs_official"] = (e6["rows"] / e6["seconds"]) / line["official_rows_s"]
             rows_table.append(line)
@@ -305,7 +315,8 @@ def main() -> None:
                       for _ in range(args.first_rows)]
     print()
     print("| shape | rows | DuckDB `.df()` s | e6magic `fetch_df` s | e6magic / DuckDB | official (rows/s) | "
-          "e6magic / official | peak / DataFrame (worst run) | DataFrame MiB | peak - DataFrame MiB | DuckDB's peak / DataFrame |")
+          "e6magic / official | peak / DataFrame (worst run) | DataFrame MiB | peak - DataFrame MiB | "
+          "DuckDB's peak / DataFrame |")
     print("|---|---|---|---|---|---|---|---|---|---|---|")
     for line in rows_table:
         off = (f"{line['official_rows_s'] / 1e3:.1f} k | **{line['vs_official']:.1f}x**" if "vs_official" in line
