@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/bench_shapes.py [--runs 3] [--scale 1.0] [--shapes text_mid,orders,...]
                                            [--official text_mid,lineitem,orders] [--official-rows 100000]
-                                           [--stages] [--startup 15]
+                                           [--stages] [--memory] [--first-rows 5] [--startup 15]
 
 One `e6magic-engine serve` process (as a server runs). For every shape and run, DuckDB in-process
 `db.sql(q).df()` and e6magic `cur.execute(q); cur.fetch_df()` each run in a fresh subprocess, the two
@@ -19,7 +19,9 @@ buffers. A fresh process per measurement keeps one run's freed memory from hidin
 query (the same SQL to Arrow in process, what the engine runs before it answers), the client's own
 timings (prepare; execution = until the metadata arrives; fetch = streaming with decode overlapped),
 the raw transport (every V2 envelope received, nothing decoded), decode (`decode_chunk` of those
-bytes) and frame build (`build_frame` of the decoded batches). `--startup N` times `import e6magic`
+bytes) and frame build (`build_frame` of the decoded batches). `--memory` adds e6magic's peak receiving the
+result with the plain stubs (nothing decoded) and receiving + decoding it (no DataFrame), beside `fetch_df`'s.
+`--startup N` times `import e6magic`
 and `%load_ext e6magic` in N fresh interpreters each.
 """
 from __future__ import annotations
@@ -147,6 +149,61 @@ def side_stages(port: int, token: str, sql: str) -> dict:
             "decode": decode, "frame": frame, "wire_bytes": sum(len(c) for c in chunks), "df": df, "base": 0}
 
 
+def side_memory_raw(port: int, token: str, sql: str) -> dict:
+    """Peak RSS receiving every V2 response with the plain stubs (gRPC, protobuf), nothing decoded or kept."""
+    import grpc
+
+    from e6magic._proto import e6x_engine_pb2 as pb
+    from e6magic._proto import e6x_engine_pb2_grpc as pb_grpc
+
+    channel = grpc.insecure_channel(f"127.0.0.1:{port}", options=[("grpc.max_receive_message_length", -1)])
+    stub = pb_grpc.QueryEngineServiceStub(channel)
+    sid = stub.authenticate(pb.AuthenticateRequest(user="bench", password=token)).sessionId
+
+    def receive(query: str) -> int:
+        qid = stub.prepareStatementV2(pb.PrepareStatementV2Request(sessionId=sid, catalog="demo", schema="main",
+                                                                   queryString=query)).queryId
+        stub.executeStatementV2(pb.ExecuteStatementV2Request(sessionId=sid, queryId=qid))
+        stub.getResultMetadata(pb.GetResultMetadataRequest(sessionId=sid, queryId=qid))
+        wire = 0
+        while True:
+            response = stub.getNextResultBatchV2(pb.GetNextResultBatchRequest(sessionId=sid, queryId=qid))
+            wire += sum(len(c) for c in response.resultBatches)
+            if response.endOfStream:
+                stub.clear(pb.ClearRequest(sessionId=sid, queryId=qid))
+                return wire
+            del response
+
+    receive(warm_sql(sql))
+    base = start_peak()
+    wire = receive(sql)
+    peak = peak_rss() - base
+    channel.close()
+    import pandas as pd
+
+    return {"memory_raw": peak, "wire_bytes": wire, "df": pd.DataFrame(), "base": 0}
+
+
+def side_memory_decode(port: int, token: str, sql: str) -> dict:
+    """Peak RSS of the client reading and decoding every batch (its prefetch included), each dropped."""
+    from e6magic.client import connect
+
+    conn = connect(host="127.0.0.1", port=port, username="bench", password=token, catalog="demo", database="main")
+    with conn.cursor() as warm:
+        warm.execute(warm_sql(sql))
+        sum(b.num_rows for b in warm.fetch_batches())
+    base = start_peak()
+    cur = conn.cursor()
+    cur.execute(sql)
+    rows = sum(b.num_rows for b in cur.fetch_batches())
+    peak = peak_rss() - base
+    cur.close()
+    conn.close()
+    import pandas as pd
+
+    return {"memory_decode": peak, "df": pd.DataFrame(index=range(rows)), "base": 0}
+
+
 def side_first_rows(port: int, token: str, sql: str) -> dict:
     """Time to first rows: `execute` returning (metadata known), the first decoded batch, and the grid's
     first page ready to send (made, first batch appended, the page update's JSON), then the rest drained."""
@@ -157,8 +214,9 @@ def side_first_rows(port: int, token: str, sql: str) -> dict:
 
     conn = connect(host="127.0.0.1", port=port, username="bench", password=token, catalog="demo", database="main")
     with conn.cursor() as warm:
-        warm.execute("SELECT 1 AS one")
+        warm.execute(warm_sql(sql))
         ResultGrid(warm.fetch_arrow().schema, page_size=50)
+    marks = _mark_first_rows()
     start = time.perf_counter()
     cur = conn.cursor()
     cur.execute(sql)
@@ -176,12 +234,36 @@ def side_first_rows(port: int, token: str, sql: str) -> dict:
     conn.close()
     import pandas as pd
 
+    steps = {k: v - start for k, v in marks.items()}
     return {"execute": executed - start, "first_batch": batch_at - start, "first_page": page_at - start,
-            "timings": timings, "df": pd.DataFrame(index=range(rows)), "base": 0}
+            "timings": timings, "steps": steps, "df": pd.DataFrame(index=range(rows)), "base": 0}
+
+
+def _mark_first_rows() -> dict[str, float]:
+    """When the metadata and the first V2 response came back, and when the first chunk's decode began and
+    ended (client clock): the client's calls and decode wrapped for this process only."""
+    from e6magic.client import query
+
+    marks: dict[str, float] = {}
+    call, decode = query.QueryHandle._call, query.decode_chunk
+
+    def timed_call(self, method, make_request, **options):
+        answer = call(self, method, make_request, **options)
+        marks.setdefault(method, time.perf_counter())
+        return answer
+
+    def timed_decode(payload, metadata):
+        marks.setdefault("decode started", time.perf_counter())
+        batch = decode(payload, metadata)
+        marks.setdefault("decoded", time.perf_counter())
+        return batch
+
+    query.QueryHandle._call, query.decode_chunk = timed_call, timed_decode
+    return marks
 
 
 SIDES = {"duckdb": side_duckdb, "first_rows": side_first_rows, "e6magic": side_e6magic, "official": side_official,
-         "stages": side_stages}
+         "stages": side_stages, "memory_raw": side_memory_raw, "memory_decode": side_memory_decode}
 
 
 def run_side(argv: list[str]) -> None:
@@ -192,7 +274,7 @@ def run_side(argv: list[str]) -> None:
     out = SIDES[name](port, os.environ["E6_BENCH_TOKEN"], sql)
     df = out.pop("df")
     base = out.pop("base")
-    if name not in ("stages", "first_rows"):
+    if name in ("duckdb", "e6magic", "official"):
         out["peak_bytes"] = peak_rss() - base
     out["rows"] = len(df)
     out["df_bytes"] = int(df.memory_usage(deep=True).sum())
@@ -264,11 +346,12 @@ def main() -> None:
     parser.add_argument("--stages", action="store_true", help="take e6magic's time apart per shape")
     parser.add_argument("--first-rows", type=int, default=0, help="runs of the time-to-first-rows measurement")
     parser.add_argument("--startup", type=int, default=0, help="fresh interpreters per start-up measurement")
+    parser.add_argument("--memory", action="store_true", help="e6magic's peak memory without decode, without frame")
     args = parser.parse_args()
     names = [n for n in args.shapes.split(",") if n]
     official = [n for n in args.official.split(",") if n]
 
-    rows_table, stage_table = [], []
+    rows_table, stage_table, memory_table = [], [], []
     with served_engine() as (port, token):
         print(f"engine 127.0.0.1:{port} (e6magic-engine serve); {args.runs} runs per side, median, interleaved",
               flush=True)
@@ -304,6 +387,14 @@ def main() -> None:
                      if "vs_official" in line else "")
                   + f"  [prepare {t.get('prepare', 0):.3f} execution {t.get('execution', 0):.3f} "
                     f"fetch {t.get('fetch', 0):.3f}]", flush=True)
+            if args.memory:
+                raw = in_subprocess("memory_raw", port, token, sql)
+                dec = in_subprocess("memory_decode", port, token, sql)
+                memory_table.append({"shape": name, "df": e6["df_bytes"], "fetch_df": e6["peak_bytes"],
+                                     "raw": raw["memory_raw"], "decode": dec["memory_decode"]})
+                print(f"{'':10s} memory: receiving only +{raw['memory_raw'] / 2**20:.1f} MiB, receiving and "
+                      f"decoding +{dec['memory_decode'] / 2**20:.1f} MiB, fetch_df +{e6['peak_bytes'] / 2**20:.1f} MiB",
+                      flush=True)
             if args.stages:
                 st = in_subprocess("stages", port, token, sql)
                 stage_table.append({"shape": name, **st})
@@ -332,16 +423,29 @@ def main() -> None:
         for st in stage_table:
             print(f"| {st['shape']} | {st['engine_query']:.3f} | {st['transport']:.3f} | {st['decode']:.3f} | "
                   f"{st['frame']:.3f} | {st['wire_bytes'] / 2**20:.1f} |")
+    if memory_table:
+        print()
+        print("| shape | DataFrame MiB | peak receiving only (plain stubs, nothing kept) | peak receiving + decoding "
+              "(batches dropped) | `fetch_df` peak | `fetch_df` peak / DataFrame |")
+        print("|---|---|---|---|---|---|")
+        for m in memory_table:
+            print(f"| {m['shape']} | {m['df'] / 2**20:.1f} | +{m['raw'] / 2**20:.1f} MiB | "
+                  f"+{m['decode'] / 2**20:.1f} MiB | +{m['fetch_df'] / 2**20:.1f} MiB | "
+                  f"{m['fetch_df'] / max(m['df'], 1):.2f} |")
     if args.first_rows:
         med = {k: statistics.median(f[k] for f in firsts) for k in ("execute", "first_batch", "first_page")}
         engine = statistics.median(f["timings"]["execution"] for f in firsts)
         print()
         print(f"| SELECT * FROM orders ({firsts[0]['rows']:,} rows), median of {len(firsts)} | ms |")
         print("|---|---|")
-        print(f"| `execute()` returns (the engine has run the query and materialised it; metadata) | "
+        print(f"| `execute()` returns (metadata answered: the engine has read its first two batches) | "
               f"{med['execute'] * 1e3:.0f} |")
-        print(f"| of which waiting for the metadata (engine running the query) | {engine * 1e3:.0f} |")
-        print(f"| first batch decoded | {med['first_batch'] * 1e3:.0f} |")
+        print(f"| of which waiting for the metadata (`getResultMetadata`) | {engine * 1e3:.0f} |")
+        for step, label in (("getNextResultBatchV2", "first V2 response received (first chunk encoded and sent)"),
+                            ("decode started", "its decode starts (fetcher thread)"),
+                            ("decoded", "first chunk decoded")):
+            print(f"| {label} | {statistics.median(f['steps'].get(step, 0) for f in firsts) * 1e3:.0f} |")
+        print(f"| first batch in the reader's hands | {med['first_batch'] * 1e3:.0f} |")
         print(f"| first grid page ready to send | {med['first_page'] * 1e3:.0f} |")
     if args.startup:
         print()
