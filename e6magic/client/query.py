@@ -26,6 +26,10 @@ from e6magic.states import FINAL_STATES, QueryState
 from e6magic.wire import ResultMetadata, arrow_schema, decode_chunk, decode_metadata
 
 
+def _size(item: Any) -> int:
+    return int(item.nbytes) if isinstance(item, pa.RecordBatch) else 0
+
+
 def _cleanup_deadline() -> float:
     # cancel and clear get a deadline of their own: a query that ran out of its deadline must still be stopped
     # and cleared on the engine (with the query's, they failed at once and left it running)
@@ -37,6 +41,9 @@ def _cleanup_deadline() -> float:
 CANCEL_TIMEOUT = 2.0
 CANCEL_KEEP_TRYING = 120.0
 PREFETCH_BATCHES = 4  # decoded batches waiting for the consumer: bounded memory, and N+1 is already here
+# ... and at most this many of their bytes (one batch always gets through): four batches of a wide row were
+# 32 MiB waiting whenever the reader fell behind, more than the whole DataFrame of many results
+PREFETCH_BYTES = 4 * 1024 * 1024
 _END = object()
 _NO_CAP = float("inf")  # a call bounded only by the query's deadline
 
@@ -70,6 +77,8 @@ class QueryHandle:
         self._final = threading.Event()
         self._meta_ready = threading.Event()
         self._batches: queue.Queue[Any] = queue.Queue(maxsize=PREFETCH_BATCHES)
+        self._queued_bytes = 0  # decoded bytes in `_batches`, under `_room`
+        self._room = threading.Condition()
         self._handed_out = 0
         self._consumed = False
         self._cleared = False
@@ -285,20 +294,34 @@ class QueryHandle:
         raise QueryCancelled("query cancelled", query_id=self.query_id)
 
     def _put(self, item: Any) -> bool:
+        size = _size(item)
         while True:
             if (self._cancel.is_set() or self._stop.is_set()) and item is not _END:
                 return False
+            with self._room:
+                if size and self._queued_bytes and self._queued_bytes + size > PREFETCH_BYTES:
+                    self._room.wait(0.1)
+                    continue
+                self._queued_bytes += size
             try:
                 self._batches.put(item, timeout=0.1)
                 return True
             except queue.Full:
+                self._taken(size)
                 if item is _END and (self._cancel.is_set() or self._stop.is_set()):
                     self._drain()
+
+    def _taken(self, size: int) -> None:
+        """`size` decoded bytes left the queue: room for the fetcher."""
+        if size:
+            with self._room:
+                self._queued_bytes -= size
+                self._room.notify_all()
 
     def _drain(self) -> None:
         try:
             while True:
-                self._batches.get_nowait()
+                self._taken(_size(self._batches.get_nowait()))
         except queue.Empty:
             pass
 
@@ -454,6 +477,7 @@ class QueryHandle:
                 if self.state in (QueryState.FAILED, QueryState.CANCELLED):
                     self._raise_if_unsuccessful()
                 continue
+            self._taken(_size(item))
             if item is _END:
                 if self._cancel.is_set():
                     # the fetcher stops as soon as cancel is asked; the state turns final a moment later

@@ -1,7 +1,6 @@
 """Where `%%e6sql` connects: `--connect`, a profile, `E6DATA_*` variables, or the embedded local engine."""
 from __future__ import annotations
 
-import getpass
 import os
 import sys
 import threading
@@ -157,7 +156,11 @@ def with_token(endpoint: Endpoint, ask: Callable[[str], str] | None = None) -> E
     if endpoint.token:
         return endpoint
     who = f"{endpoint.username}@" if endpoint.username else ""
-    token = (ask or getpass.getpass)(f"e6data token for {who}{endpoint.host}: ")
+    if ask is None:
+        import getpass  # on first use: it loads termios and friends, which `%load_ext` does not need
+
+        ask = getpass.getpass
+    token = ask(f"e6data token for {who}{endpoint.host}: ")
     if not token:
         raise UsageError("no token given: connection not opened.")
     return replace(endpoint, token=token)

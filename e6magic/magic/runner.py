@@ -9,14 +9,16 @@ and `Work.cancel` run on a worker.
 """
 from __future__ import annotations
 
-import asyncio
 import concurrent.futures
 import contextvars
 import queue
 import threading
 from collections.abc import Callable, Generator
 from dataclasses import dataclass
-from typing import Any, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
+
+if TYPE_CHECKING:
+    import asyncio
 
 T = TypeVar("T")
 
@@ -101,6 +103,8 @@ Plan = Generator[Work, Any, T]
 class Blocking:
     """The plain magic's waits: this thread blocks, and Ctrl-C / Kernel > Interrupt arrives as KeyboardInterrupt."""
 
+    interrupts: tuple[type[BaseException], ...] = (KeyboardInterrupt,)
+
     async def wait(self, future: concurrent.futures.Future[Any], timeout: float) -> None:
         try:  # never suspends: see `drive`
             future.exception(timeout=timeout)  # a condition wait, as `result` does, that raises no work error
@@ -113,12 +117,16 @@ class Awaited:
     and Kernel > Interrupt arrives as asyncio.CancelledError."""
 
     def __init__(self) -> None:
+        import asyncio  # here, not at load: a kernel has it already, a terminal IPython never awaits a cell (~80 ms)
+
+        self._asyncio = asyncio
+        self.interrupts: tuple[type[BaseException], ...] = (KeyboardInterrupt, asyncio.CancelledError)
         self._watched: tuple[concurrent.futures.Future[Any], asyncio.Future[Any]] | None = None
 
     async def wait(self, future: concurrent.futures.Future[Any], timeout: float) -> None:
         if self._watched is None or self._watched[0] is not future:
-            self._watched = future, asyncio.wrap_future(future)  # one loop-side twin per future, not one per tick
-        await asyncio.wait([self._watched[1]], timeout=timeout)
+            self._watched = future, self._asyncio.wrap_future(future)  # one loop-side twin per future, not per tick
+        await self._asyncio.wait([self._watched[1]], timeout=timeout)
 
 
 Waiter = Blocking | Awaited
@@ -143,7 +151,7 @@ async def run(plan: Plan[T], pool: WorkerPool, waiter: Waiter) -> T:
         future = _submit(pool, work.call)
         try:
             value = await _result(waiter, future, work.tick)
-        except (KeyboardInterrupt, asyncio.CancelledError):
+        except waiter.interrupts:
             await _abandon(pool, waiter, work, future)
             _end_interrupted(plan)
         except Exception as exc:  # noqa: BLE001 - handed to the plan, which decides

@@ -10,7 +10,8 @@ import pyarrow as pa
 import pytest
 
 from e6magic.client import InterfaceError, ProgrammingError
-from e6magic.engine import catalog
+from e6magic.client.query import PREFETCH_BYTES
+from e6magic.engine import catalog, queries
 from tests.client.conftest import open_connection, settle
 
 SERIES = "SELECT i AS n, 'row ' || i AS label FROM range(%(count)s) t(i) ORDER BY i"
@@ -100,6 +101,25 @@ def test_fetch_batches_streams_with_bounded_prefetch(small_chunks):
     rest = list(batches)
     assert sum(b.num_rows for b in rest) == 7 * 39
     assert handle.state == "finished"
+
+
+def test_the_prefetch_is_bounded_by_bytes_as_well_as_batches(engine_factory, connect_to, monkeypatch):
+    # 4 MiB batches, as an engine sending big chunks makes: four of them waiting were 16 MiB more than the budget
+    monkeypatch.setattr(queries, "CHUNK_BYTES", 64 << 20)
+    conn = connect_to(engine_factory(chunk_rows=65_536))
+    cur = conn.cursor()
+    handle = cur.submit("SELECT " + ", ".join(f"i * {k} AS c{k}" for k in range(8)) + " FROM range(65536 * 12) t(i)")
+    batches = cur.fetch_batches()
+    first = next(batches)
+    assert first.nbytes == 4 << 20 and PREFETCH_BYTES == 4 << 20
+    deadline = time.monotonic() + 20
+    while handle.batches_fetched < 3 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(0.5)  # room for the fetcher to run ahead, were it allowed to
+    # the reader's batch, one queued (one batch always gets through), one decoded and waiting for room
+    assert handle.batches_fetched == 3 and handle._queued_bytes == 4 << 20
+    assert sum(b.num_rows for b in batches) == 65_536 * 11 and handle._queued_bytes == 0
+    cur.close()
 
 
 def test_fetch_df_and_empty_result(conn):

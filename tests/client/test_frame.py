@@ -157,7 +157,7 @@ def test_the_rest_after_rows_were_fetched(seven_row_chunks):
     assert_same_frame(to_pandas(rest_arrow), whole.iloc[3:].reset_index(drop=True))
 
 
-@pytest.mark.parametrize("rows", [None, 0, 1, 99, 101, 10_000], ids=lambda r: f"told-{r}")
+@pytest.mark.parametrize("rows", [None, -1, 0, 1, 99, 101, 10_000], ids=lambda r: f"told-{r}")
 def test_a_wrong_row_count_grows_or_trims(seven_row_chunks, rows):
     _, conn = seven_row_chunks
     cur = conn.cursor()
@@ -200,8 +200,8 @@ def test_decimals_become_the_nearest_float_like_duckdb(conn, decimal_type):
     `.df()` and ours give the float nearest to the decimal."""
     import duckdb
 
-    sql = (f"SELECT CASE WHEN i % 9 = 0 THEN NULL ELSE CAST(((i * 7919) % 900000000 - 450000000) / 10000.0 AS {decimal_type}) END "
-           f"AS d FROM range(50000) t(i) ORDER BY i")
+    sql = (f"SELECT CASE WHEN i % 9 = 0 THEN NULL ELSE CAST(((i * 7919) % 900000000 - 450000000) / 10000.0 "
+           f"AS {decimal_type}) END AS d FROM range(50000) t(i) ORDER BY i")
     want = duckdb.sql(sql).df()["d"]
     assert str(want.dtype) == "float64"
     cur = conn.cursor()
@@ -235,11 +235,13 @@ def test_wide_decimals_become_the_nearest_float(conn):
 
 _DIGITS = st.integers(16, 38).flatmap(lambda k: st.integers(-(10**k - 1), 10**k - 1))
 # near the hard cases: powers of two and of ten, and their neighbours
-_EDGES = st.builds(lambda e, d, sign: sign * (2**e + d), st.integers(53, 125), st.integers(-2, 2), st.sampled_from([1, -1]))
+_EDGES = st.builds(lambda e, d, sign: sign * (2**e + d), st.integers(53, 125), st.integers(-2, 2),
+                   st.sampled_from([1, -1]))
 
 
 @settings(max_examples=60, deadline=None)
-@given(values=st.lists(st.one_of(_DIGITS, _EDGES), min_size=1, max_size=400), scale=st.sampled_from([0, 1, 2, 6, 10, 18, 22, 30]))
+@given(values=st.lists(st.one_of(_DIGITS, _EDGES), min_size=1, max_size=400),
+       scale=st.sampled_from([0, 1, 2, 6, 10, 18, 22, 30]))
 def test_every_decimal128_becomes_its_nearest_double(values, scale):
     """The double-double path for wide values against Python's correctly rounded float(Decimal)."""
     context = decimal.Context(prec=60)

@@ -6,12 +6,14 @@ import time
 
 import duckdb
 import pytest
+from peers import VERSIONS, run_peer
+from raw_client import Raw, wait_for
+from shapes import BY_NAME
 
 from e6magic._proto import e6x_engine_pb2 as pb
 from e6magic.client import connect
+from e6magic.engine.queries import CHUNK_BYTES
 from e6magic.wire import decode_metadata
-from peers import VERSIONS, run_peer
-from raw_client import Raw, wait_for
 
 # ~1M rows picked from 200M: the engine produces it for a while (the first chunks long before the last)
 ROWS, STEP = 1_000_000, 200
@@ -145,3 +147,23 @@ def test_official_connectors_read_every_streamed_row_and_the_count_at_the_end(en
 
 def test_duckdb_agrees_on_the_streamed_query():
     assert duckdb.connect().execute(f"SELECT count(*), sum(i) FROM ({STREAMED})").fetchone() == (ROWS, EXPECTED_SUM)
+
+
+def test_a_wide_rows_chunks_are_cut_by_bytes_and_lose_nothing(engine):
+    # 64 numeric columns: 16,384 rows a chunk (the row bound alone) made one 8 MiB chunk and V2 response, past
+    # gRPC's default 4 MiB receive limit of a plain client, and a client's peak memory grew with it
+    sql = BY_NAME["wide"].query(40_000)
+    raw = Raw(engine)
+    try:
+        qid = raw.submit(sql)
+        chunks = [c for envelope in raw.envelopes_v2(qid) for c in envelope.resultBatches if c]
+        raw.clear(qid)
+        assert len(chunks) >= 8 and max(len(c) for c in chunks) <= 1.25 * CHUNK_BYTES
+        qid = raw.submit(sql)
+        got = raw.rows_v2(qid)
+        raw.clear(qid)
+    finally:
+        raw.close()
+    want = duckdb.sql(sql).to_arrow_table()
+    assert got.num_rows == 40_000 and got.column_names == want.column_names
+    assert all(got.column(i).to_pylist() == want.column(i).to_pylist() for i in (0, 1, 2, 31, 62, 63))
