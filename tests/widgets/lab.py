@@ -198,6 +198,18 @@ def running_lab(env: dict[str, str] | None = None, app: str = "lab") -> Iterator
             lab.stop()
 
 
+@contextmanager
+def notebook7_for(engine: Any, profiles_dir: Path, username: str) -> Iterator[Lab]:
+    """A Notebook 7 server whose kernels reach ``engine``; on exit, fails on any page error naming the widgets.
+
+    Notebook 7.6.5 itself throws "reading 'schema'" in its shortcuts plugin on every page (an empty notebook
+    too), so only errors that name e6magic or anywidget count.
+    """
+    with running_lab(kernel_env(engine, profiles_dir, username), app="notebook") as started:
+        yield started
+    assert not [e for e in started.errors() if "e6" in e.lower() or "anywidget" in e.lower()], started.errors()
+
+
 def kernel_env(engine: Any, profiles_dir: Path, username: str) -> dict[str, str]:
     """What the server hands its kernels: the engine's address and token (never in a notebook), no profiles."""
     return {"E6DATA_HOST": "127.0.0.1", "E6DATA_PORT": str(engine.port), "E6DATA_USERNAME": username,

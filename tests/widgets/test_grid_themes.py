@@ -15,9 +15,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from lab import Lab, notebook7_for, wait_cancelled_on_engine
 from playwright.sync_api import expect
-
-from lab import Lab, kernel_env, running_lab, wait_cancelled_on_engine
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -47,10 +46,8 @@ CONTRAST_JS = """el => {
 
 @pytest.fixture(scope="module")
 def server(engine, tmp_path_factory) -> Iterator[Lab]:
-    env = kernel_env(engine, tmp_path_factory.mktemp("profiles"), "themes@example.com")
-    with running_lab(env, app="notebook") as started:
+    with notebook7_for(engine, tmp_path_factory.mktemp("profiles"), "themes@example.com") as started:
         yield started
-    assert not [e for e in started.errors() if "e6" in e.lower() or "anywidget" in e.lower()], started.errors()
 
 
 def header_widths(grid) -> list[float]:

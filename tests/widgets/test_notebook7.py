@@ -13,9 +13,8 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
+from lab import Lab, cancel_running_cell, notebook7_for
 from playwright.sync_api import expect
-
-from lab import Lab, cancel_running_cell, kernel_env, running_lab
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -31,12 +30,8 @@ LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 
 @pytest.fixture(scope="module")
 def server(engine, tmp_path_factory) -> Iterator[Lab]:
-    env = kernel_env(engine, tmp_path_factory.mktemp("profiles"), "browser@example.com")
-    with running_lab(env, app="notebook") as started:
+    with notebook7_for(engine, tmp_path_factory.mktemp("profiles"), "browser@example.com") as started:
         yield started
-    # Notebook 7.6.5 itself throws "reading 'schema'" in its shortcuts plugin on every page (an empty
-    # notebook too), so only errors that name the widgets count here
-    assert not [e for e in started.errors() if "e6" in e.lower() or "anywidget" in e.lower()], started.errors()
 
 
 def off_machine(urls: list[str]) -> list[str]:
