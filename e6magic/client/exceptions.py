@@ -32,7 +32,7 @@ import re
 import grpc
 
 
-class Warning(Exception):
+class Warning(Exception):  # noqa: A001 - the name PEP 249 asks for
     """A notice from the engine that did not stop the work."""
 
 

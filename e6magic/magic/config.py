@@ -5,7 +5,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from traitlets import Bool, CaselessStrEnum, Float, Int, Unicode
+from traitlets import Bool, CaselessStrEnum, Float, Int, TraitError, Unicode
 from traitlets.config import Configurable
 
 if sys.version_info >= (3, 11):
@@ -20,19 +20,26 @@ class E6Magic(Configurable):
     """Options for `%%e6sql`; set them with `%config E6Magic.<name> = value`."""
 
     display_limit = Int(50, help="Rows shown in the result table (the fetch is not capped by this).").tag(config=True)
-    autolimit = Int(0, help="Fetch at most this many rows per query (0: no cap); `--limit N` overrides it.").tag(config=True)
+    autolimit = Int(0, help="Fetch at most this many rows per query (0: no cap); `--limit N` overrides it."
+                    ).tag(config=True)
     output = CaselessStrEnum(["pandas", "arrow", "polars"], default_value="pandas",
                              help="Type of output variables and of `_e6.result`.").tag(config=True)
-    short_errors = Bool(True, help="Show a failed query as one line (the cell still fails); False: full traceback.").tag(config=True)
-    thousands = Bool(True, help="Numbers in status lines and grid cells with thousands separators (1,000,000); False: 1000000.").tag(config=True)
+    short_errors = Bool(True, help="Show a failed query as one line (the cell still fails); False: full traceback."
+                        ).tag(config=True)
+    thousands = Bool(True, help="Numbers in status lines and grid cells with thousands separators (1,000,000); "
+                     "False: 1000000.").tag(config=True)
     progress = Bool(True, help="Show the live status line (query id, state, elapsed, rows, Cancel).").tag(config=True)
-    feedback = Int(1, help="0: silent; 1: one-line notes (engine started, rows, time); 2: also the SQL sent.").tag(config=True)
+    feedback = Int(1, help="0: silent; 1: one-line notes (engine started, rows, time); 2: also the SQL sent."
+                   ).tag(config=True)
     bind_params = Bool(True, help="Bind `:name` from the notebook namespace as a safe literal.").tag(config=True)
-    profiles_path = Unicode("", help=f"Connection profiles file (default: $E6MAGIC_PROFILES or {DEFAULT_PROFILES}).").tag(config=True)
+    profiles_path = Unicode("", help=f"Connection profiles file (default: $E6MAGIC_PROFILES or {DEFAULT_PROFILES})."
+                            ).tag(config=True)
     grid_keep_mb = Float(256.0, help="A result that is shown but not assigned to a variable is kept whole in the "
                          "kernel up to this size in MiB (estimated from its first batch); past it only the first rows "
-                         "are kept, and the grid reads other pages and sorts from the engine. 0: always keep whole.").tag(config=True)
-    widgets = Bool(True, help="Use the interactive widgets when the frontend can show them; False: plain HTML.").tag(config=True)
+                         "are kept, and the grid reads other pages and sorts from the engine. 0: always keep whole."
+                         ).tag(config=True)
+    widgets = Bool(True, help="Use the interactive widgets when the frontend can show them; False: plain HTML."
+                   ).tag(config=True)
     timeout = Float(0.0, min=0.0, help="Each query's deadline in seconds, from prepare to the last batch; past it the "
                     "cell fails naming the call, the engine and the deadline. 0: the connection's (`timeout=` of "
                     "connect, an hour by default).").tag(config=True)
@@ -80,6 +87,6 @@ def apply_pyproject(config: E6Magic, start: Path | None = None) -> dict[str, Any
             continue
         try:
             setattr(config, name, value)
-        except Exception as exc:  # traitlets raises TraitError with a long text
+        except (TraitError, TypeError, ValueError) as exc:  # traitlets' TraitError has a long text
             raise ValueError(f"[tool.e6magic] {name} = {value!r}: {str(exc).splitlines()[0]}") from None
     return settings
