@@ -13,7 +13,7 @@ from e6magic.client.exceptions import InterfaceError
 from e6magic.client.oauth import BearerTokens
 from e6magic.client.query import QueryHandle
 from e6magic.client.retry import Settings
-from e6magic.client.secret import Secret
+from e6magic.client.secret import Secret, masked
 from e6magic.client.session import CallTransport, ClientSession
 from e6magic.client.transport import Transport
 
@@ -52,7 +52,7 @@ class Connection:
                  enable_result_batch_v2: bool | None = None, timeout: float | None = None,
                  transport: CallTransport | None = None) -> None:
         """`transport`: a stand-in for the gRPC channel (tests of the client's logic without a port)."""
-        password, access_token, client_secret = _masked(password), _masked(access_token), _masked(client_secret)
+        password, access_token, client_secret = masked(password), masked(access_token), masked(client_secret)
         if not host or not port:
             raise InterfaceError("connect() needs host and port")
         oauth = bool(access_token or client_id or client_secret or token_url)
@@ -165,17 +165,11 @@ def connect(host: str | None = None, port: int | None = None, username: str | No
     and `timeout`: each query's deadline in seconds (default an hour), which also bounds every call.
 
     The token is masked at once (a `Secret`), so no frame of a failing connect shows it."""
-    password = _masked(password)
+    password = masked(password)
     for key in ("access_token", "client_secret"):
         if key in kwargs:
-            kwargs[key] = _masked(kwargs[key])
+            kwargs[key] = masked(kwargs[key])
     return Connection(host, port, username, password, **kwargs)  # type: ignore[arg-type]
-
-
-def _masked(value: str | Secret | None) -> Secret | None:
-    if value is None or isinstance(value, Secret):
-        return value
-    return Secret(value)
 
 
 def _seconds(name: str, value: Any) -> float:

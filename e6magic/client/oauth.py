@@ -11,7 +11,7 @@ from http.client import HTTPMessage
 from typing import IO
 
 from e6magic.client.exceptions import InterfaceError, OperationalError
-from e6magic.client.secret import Secret
+from e6magic.client.secret import Secret, masked
 
 REFRESH_MARGIN = 60.0  # seconds before expiry a token is renewed
 
@@ -38,8 +38,8 @@ class BearerTokens:
             raise InterfaceError("client credentials need client_id, client_secret and token_url together")
         if token_url and not _acceptable_url(token_url):
             raise InterfaceError("token_url must be https:// (plain http only on loopback)")
-        self._fixed = _secret(access_token)
-        self._id, self._secret, self._url, self._scope = client_id, _secret(client_secret), token_url, scope
+        self._fixed = masked(access_token)
+        self._id, self._secret, self._url, self._scope = client_id, masked(client_secret), token_url, scope
         self._auth_method = client_auth_method
         self._token: Secret | None = None
         self._expires = 0.0
@@ -88,5 +88,3 @@ def _acceptable_url(url: str) -> bool:
     return parts.scheme == "https" or (parts.scheme == "http" and parts.hostname in ("127.0.0.1", "localhost", "::1"))
 
 
-def _secret(value: str | Secret | None) -> Secret | None:
-    return value if value is None or isinstance(value, Secret) else Secret(value)

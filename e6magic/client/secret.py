@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from e6magic.secret import Secret  # one definition, shared with the engine
+from e6magic.secret import Secret, masked  # one definition, shared with the engine
 
-__all__ = ["Secret", "reveal_metadata"]
+__all__ = ["Secret", "masked", "reveal_metadata"]
 
 
 def reveal_metadata(metadata: list[tuple[str, Any]]) -> list[tuple[str, str]]:
