@@ -20,13 +20,14 @@ RUNNER = "get_ipython().magics_manager.registry['E6SqlMagics'].run_async"
 
 def can_await(shell: Any) -> bool:
     """True only for a top-level cell that ipykernel will await in its running loop."""
+    # terminal or run_cell: no running loop, so no button to click, and Ctrl-C would skip the cleanup
     asyncio = sys.modules.get("asyncio")  # never imported: no loop runs (and loading it costs ~80 ms)
+    if asyncio is None:
+        return False
     try:
-        if asyncio is None:
-            raise RuntimeError("no running event loop")
         asyncio.get_running_loop()
     except RuntimeError:
-        return False  # terminal or run_cell: no button to click, and Ctrl-C would skip the cleanup
+        return False
     return bool(shell is not None and shell.autoawait and getattr(shell, "kernel", None) is not None
                 and not getattr(_depth, "n", 0))
 
